@@ -1,0 +1,167 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { SyncError } from "../errors/index.js";
+import type {
+  DeliveryRecord,
+  EventOutcome,
+  SyncStore,
+  SyncTransaction,
+  UserPresence,
+} from "../sync/store.js";
+import { usernameCandidates } from "../sync/username.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.js";
+import { classifyDbError } from "./errors.js";
+
+/** Advisory-lock namespaces (the two-key form, which never overlaps Prisma's single-key migration lock). */
+const LOCK_USER = 0x53594e43; // "SYNC"
+const LOCK_USERNAME = 0x53594e55; // "SYNU"
+
+const MAX_ATTEMPTS = 10;
+const USERNAME_BATCH = 32;
+
+export interface SyncStoreOptions {
+  /** Called on every retried attempt, for metrics and logs. */
+  onRetry?: (reason: "conflict" | "unavailable", attempt: number) => void;
+}
+
+/** The sync rules' store over Prisma: the only code that knows how users, profiles and events are stored. */
+export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions = {}): SyncStore {
+  return {
+    async eventOutcome(svixId) {
+      return guard(async () => (await prisma.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ?? null);
+    },
+
+    async userPresence(userId): Promise<UserPresence> {
+      return guard(async () => {
+        const [row] = await prisma.$queryRaw<{ live: boolean; deleted: boolean }[]>`
+          SELECT EXISTS (SELECT 1 FROM users WHERE id = ${userId}) AS live,
+                 EXISTS (SELECT 1 FROM user_tombstones WHERE user_id = ${userId}) AS deleted`;
+        return row?.deleted ? "deleted" : row?.live ? "live" : "absent";
+      });
+    },
+
+    async transaction(userId, work) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await prisma.$transaction(async (tx) => {
+            if (userId !== null) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USER}::int4, hashtext(${userId}))`;
+            return work(transactionOver(tx));
+          });
+        } catch (error) {
+          const failure = classifyDbError(error);
+          if (failure === null) throw error;
+          // Only users.email is unique on an email column.
+          if (failure.kind === "unique" && failure.column === "email") {
+            throw new SyncError("email_conflict", undefined, { cause: error });
+          }
+          // A lost race (username, event log, user id) or a serialization failure: run it again.
+          // A broken connection gets one more try, for a pool that still held a connection from before a restart.
+          const reason = failure.kind === "unavailable" ? "unavailable" : "conflict";
+          const limit = reason === "unavailable" ? 2 : MAX_ATTEMPTS;
+          if (attempt >= limit) throw new SyncError("unavailable", `${reason} after ${attempt} attempts`, { cause: error });
+          options.onRetry?.(reason, attempt);
+          await sleep(backoff(attempt));
+        }
+      }
+    },
+
+    async recordFailure(delivery, errorCode, payload) {
+      await guard(
+        () => prisma.$executeRaw`
+          INSERT INTO webhook_events (svix_id, type, user_id, outcome, error_code, attempts, payload)
+          VALUES (${delivery.svixId}, ${delivery.type}, ${delivery.userId}, 'failed', ${errorCode}, 1, ${payload})
+          ON CONFLICT (svix_id) DO UPDATE
+            SET type = EXCLUDED.type, user_id = EXCLUDED.user_id, error_code = EXCLUDED.error_code,
+                payload = EXCLUDED.payload, attempts = webhook_events.attempts + 1, last_seen_at = now()
+            WHERE webhook_events.outcome = 'failed'`,
+      );
+    },
+  };
+}
+
+function transactionOver(tx: TransactionClient): SyncTransaction {
+  return {
+    async eventOutcome(svixId): Promise<EventOutcome | null> {
+      return (await tx.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ?? null;
+    },
+
+    async recordOutcome(delivery: DeliveryRecord, outcome) {
+      await tx.$executeRaw`
+        INSERT INTO webhook_events (svix_id, type, user_id, outcome, attempts)
+        VALUES (${delivery.svixId}, ${delivery.type}, ${delivery.userId}, ${outcome}::"EventOutcome", 1)
+        ON CONFLICT (svix_id) DO UPDATE
+          SET outcome = EXCLUDED.outcome, error_code = NULL, payload = NULL,
+              attempts = webhook_events.attempts + 1, last_seen_at = now()`;
+    },
+
+    async isDeleted(userId) {
+      return (await tx.userTombstone.findUnique({ where: { userId }, select: { userId: true } })) !== null;
+    },
+
+    async findUser(userId) {
+      const row = await tx.user.findUnique({
+        where: { id: userId },
+        select: { id: true, email: true, profile: { select: { displayName: true, avatar: true, plan: true } } },
+      });
+      if (!row?.profile) return null;
+      return { id: row.id, email: row.email, ...row.profile };
+    },
+
+    async createUser(user, password, usernameBase) {
+      // Creators of the same base name queue here instead of racing for the same candidate.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USERNAME}::int4, hashtext(${usernameBase}))`;
+      const username = await firstFreeUsername(tx, usernameBase);
+      await tx.user.create({
+        data: {
+          id: user.id,
+          email: user.email,
+          password,
+          profile: {
+            create: { username, displayName: user.displayName, avatar: user.avatar, plan: user.plan ?? "FREE" },
+          },
+        },
+      });
+    },
+
+    async updateUser(userId, change) {
+      const profile = {
+        ...(change.displayName !== undefined && { displayName: change.displayName }),
+        ...(change.avatar !== undefined && { avatar: change.avatar }),
+        ...(change.plan !== undefined && { plan: change.plan }),
+      };
+      if (change.email !== undefined) await tx.user.update({ where: { id: userId }, data: { email: change.email } });
+      if (Object.keys(profile).length > 0) await tx.profile.update({ where: { userId }, data: profile });
+    },
+
+    async deleteUser(userId) {
+      await tx.user.deleteMany({ where: { id: userId } });
+      await tx.userTombstone.createMany({ data: [{ userId }], skipDuplicates: true });
+    },
+  };
+}
+
+async function firstFreeUsername(tx: TransactionClient, base: string): Promise<string> {
+  for (let from = 0; ; from += USERNAME_BATCH) {
+    const candidates = usernameCandidates(base, from, USERNAME_BATCH);
+    const taken = await tx.profile.findMany({ where: { username: { in: candidates } }, select: { username: true } });
+    const takenSet = new Set(taken.map((t) => t.username));
+    const free = candidates.find((c) => !takenSet.has(c));
+    if (free) return free;
+  }
+}
+
+/** Runs a database call outside a transaction; database failures become `unavailable`. */
+async function guard<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (classifyDbError(error) === null) throw error;
+    throw new SyncError("unavailable", "database call failed", { cause: error });
+  }
+}
+
+/** Jittered exponential backoff: 10 ms, 20 ms, … up to 500 ms. */
+function backoff(attempt: number): number {
+  const ceiling = Math.min(500, 10 * 2 ** (attempt - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}

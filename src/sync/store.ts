@@ -1,0 +1,65 @@
+import type { Plan } from "./user-state.js";
+
+/** What the event log says about a delivery. */
+export type EventOutcome = "processed" | "ignored" | "failed";
+
+/** The identity of one delivery, for the event log. */
+export interface DeliveryRecord {
+  svixId: string;
+  type: string | null;
+  userId: string | null;
+}
+
+/** A user row and its profile, as the sync compares them. */
+export interface StoredUser {
+  id: string;
+  email: string;
+  displayName: string | null;
+  avatar: string | null;
+  plan: Plan;
+}
+
+/** The user state a snapshot asks for; `plan` undefined means "leave as it is" (or FREE on creation). */
+export interface DesiredUser {
+  id: string;
+  email: string;
+  displayName: string | null;
+  avatar: string | null;
+  plan: Plan | undefined;
+}
+
+/** Where a user id stands before a change is applied. */
+export type UserPresence = "live" | "deleted" | "absent";
+
+/**
+ * The database operations the sync rules need. Implemented over Prisma in `db/`; the rules never see SQL.
+ * Everything inside `transaction` runs in one database transaction holding the lock of one user id.
+ */
+export interface SyncStore {
+  /** The recorded outcome of a delivery, read without a transaction (a fast path for duplicates). */
+  eventOutcome(svixId: string): Promise<EventOutcome | null>;
+  /** Where a user id stands, read without a transaction (to decide whether a password hash is needed). */
+  userPresence(userId: string): Promise<UserPresence>;
+  /**
+   * Runs `work` in a transaction that holds the lock of `userId` (when given), retrying serialization
+   * failures, deadlocks and lost races. Throws `SyncError("email_conflict")` when an email is held by
+   * another user, and `SyncError("unavailable")` when the database cannot be reached or retries run out.
+   */
+  transaction<T>(userId: string | null, work: (tx: SyncTransaction) => Promise<T>): Promise<T>;
+  /** Records a failed delivery (outside any transaction); a delivery already processed or ignored is left alone. */
+  recordFailure(delivery: DeliveryRecord, errorCode: string, payload: string | null): Promise<void>;
+}
+
+export interface SyncTransaction {
+  eventOutcome(svixId: string): Promise<EventOutcome | null>;
+  /** Records the final outcome of a delivery; a failed record for it is replaced. */
+  recordOutcome(delivery: DeliveryRecord, outcome: "processed" | "ignored"): Promise<void>;
+  isDeleted(userId: string): Promise<boolean>;
+  findUser(userId: string): Promise<StoredUser | null>;
+  /** Creates the user and its profile. The username is picked inside, under a lock on its base. */
+  createUser(user: DesiredUser, password: string, usernameBase: string): Promise<void>;
+  /** Writes only the fields that are given. */
+  updateUser(userId: string, change: Partial<Omit<DesiredUser, "id">>): Promise<void>;
+  /** Deletes the user (its profile by cascade), if present, and writes its tombstone. */
+  deleteUser(userId: string): Promise<void>;
+}

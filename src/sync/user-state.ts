@@ -1,0 +1,37 @@
+import type { StackUser } from "../stack/index.js";
+import type { DesiredUser } from "./store.js";
+
+export const PLANS = ["FREE", "PRO", "ENTERPRISE"] as const;
+export type Plan = (typeof PLANS)[number];
+
+/** Domain of the stand-in email of users without one. `.invalid` can never be delivered (RFC 2606). */
+export const PLACEHOLDER_EMAIL_DOMAIN = "stack-user.invalid";
+
+/** The email a user is stored with: trimmed, lower-cased, or the placeholder when there is none. */
+export function storedEmail(userId: string, primaryEmail: string | null): string {
+  const email = primaryEmail?.trim().toLowerCase();
+  return email ? email : placeholderEmail(userId);
+}
+
+export function placeholderEmail(userId: string): string {
+  return `${userId}@${PLACEHOLDER_EMAIL_DOMAIN}`;
+}
+
+/** `server_metadata.plan` when it is one of the enum's values; undefined otherwise. */
+export function planOf(serverMetadata: unknown): Plan | undefined {
+  if (typeof serverMetadata !== "object" || serverMetadata === null) return undefined;
+  const plan: unknown = (serverMetadata as Record<string, unknown>).plan;
+  return PLANS.find((p) => p === plan);
+}
+
+/** The state the tables should hold for a Stack user snapshot. */
+export function desiredUser(user: StackUser): DesiredUser {
+  return {
+    id: user.id,
+    email: storedEmail(user.id, user.primary_email),
+    // Stack sends an empty display name as null; treat a stray "" the same way.
+    displayName: user.display_name === "" ? null : user.display_name,
+    avatar: user.profile_image_url === "" ? null : user.profile_image_url,
+    plan: planOf(user.server_metadata),
+  };
+}
