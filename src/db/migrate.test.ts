@@ -51,7 +51,9 @@ const rowsOf = (conn: MigrationConnection) =>
   conn.query<Row>(`SELECT * FROM "_prisma_migrations" ORDER BY started_at, migration_name`);
 
 async function sha256(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 }
 
 /** The same scenario on each backend, one database per backend, tests in order. */
@@ -77,7 +79,9 @@ function migrationSuite(backend: string, open: () => Promise<Opened>): void {
 
     it("reports every migration pending on an empty database, without creating the table", async () => {
       expect(await pendingMigrations(db.conn, dir)).toEqual([initName]);
-      const [t] = await db.conn.query<{ r: string | null }>(`SELECT to_regclass('_prisma_migrations')::text AS r`);
+      const [t] = await db.conn.query<{ r: string | null }>(
+        `SELECT to_regclass('_prisma_migrations')::text AS r`,
+      );
       expect(t?.r).toBeNull();
     });
 
@@ -125,7 +129,11 @@ function migrationSuite(backend: string, open: () => Promise<Opened>): void {
     });
 
     it("leaves a failing migration unfinished with its error in logs, and rolls its statements back", async () => {
-      await addMigration(dir, "20990101000000_broken", `CREATE TABLE "half" (id INT);\nALTER TABLE "nope" ADD COLUMN x INT;\n`);
+      await addMigration(
+        dir,
+        "20990101000000_broken",
+        `CREATE TABLE "half" (id INT);\nALTER TABLE "nope" ADD COLUMN x INT;\n`,
+      );
       await expect(applyMigrations(db.conn, dir)).rejects.toThrow(/20990101000000_broken/);
       const row = (await rowsOf(db.conn)).find((r) => r.migration_name === "20990101000000_broken");
       expect(row?.finished_at).toBeNull();
@@ -141,7 +149,10 @@ function migrationSuite(backend: string, open: () => Promise<Opened>): void {
       const run = applyMigrations(db.conn, dir);
       await expect(run).rejects.toThrow(/20990101000000_broken.*failed/);
       await expect(run).rejects.toMatchObject({ code: "P3009", migration: "20990101000000_broken" });
-      expect(await pendingMigrations(db.conn, dir)).toEqual(["20990101000000_broken", "20990102000000_later"]);
+      expect(await pendingMigrations(db.conn, dir)).toEqual([
+        "20990101000000_broken",
+        "20990102000000_later",
+      ]);
     });
 
     it("goes on once the failure is marked rolled back and the migration fixed", async () => {

@@ -71,7 +71,11 @@ async function readMigrations(dir: string): Promise<MigrationFile[]> {
     const bytes = await readFile(path.join(dir, name, "migration.sql")).catch(() => null);
     if (!bytes) continue;
     // Prisma's checksum: lowercase hex SHA-256 of the file's bytes.
-    files.push({ name, script: bytes.toString("utf8"), checksum: createHash("sha256").update(bytes).digest("hex") });
+    files.push({
+      name,
+      script: bytes.toString("utf8"),
+      checksum: createHash("sha256").update(bytes).digest("hex"),
+    });
   }
   return files;
 }
@@ -80,10 +84,15 @@ const isLive = (row: MigrationRow) => row.rolled_back_at === null;
 const isFinished = (row: MigrationRow) => isLive(row) && row.finished_at !== null;
 
 /** Names of migrations in dir that are not yet finished in the database (for health checks). */
-export async function pendingMigrations(conn: MigrationConnection, dir = defaultMigrationsDir()): Promise<string[]> {
+export async function pendingMigrations(
+  conn: MigrationConnection,
+  dir = defaultMigrationsDir(),
+): Promise<string[]> {
   const files = await readMigrations(dir);
   // Read-only on purpose: a health check must not create the table.
-  const [found] = await conn.query<{ exists: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS "exists"`);
+  const [found] = await conn.query<{ exists: boolean }>(
+    `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS "exists"`,
+  );
   const rows = found?.exists ? await conn.query<MigrationRow>(SELECT_ROWS) : [];
   const done = new Set(rows.filter(isFinished).map((r) => r.migration_name));
   return files.map((f) => f.name).filter((name) => !done.has(name));
@@ -107,14 +116,16 @@ export async function applyMigrations(
     for (const file of files) {
       const applied = rows.find((r) => isFinished(r) && r.migration_name === file.name);
       if (applied && applied.checksum !== file.checksum) {
-        warn(`migration ${file.name} was modified after it was applied (checksum differs); it is not re-run.`);
+        warn(
+          `migration ${file.name} was modified after it was applied (checksum differs); it is not re-run.`,
+        );
       }
     }
     const pending = files.filter((f) => !rows.some((r) => isLive(r) && r.migration_name === f.name));
     for (const file of pending) await applyOne(conn, file);
     return { applied: pending.map((f) => f.name), total: files.length };
   } finally {
-    void 0;
+    await conn.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`);
   }
 }
 
@@ -132,7 +143,10 @@ async function applyOne(conn: MigrationConnection, file: MigrationFile): Promise
     const logs = describeDbError(e);
     await conn.query(`UPDATE "_prisma_migrations" SET logs = $1 WHERE id = $2`, [logs, id]);
     throw Object.assign(
-      new Error(`Migration ${file.name} failed to apply; nothing after it was applied (Prisma P3018).\n${logs}`, { cause: e }),
+      new Error(
+        `Migration ${file.name} failed to apply; nothing after it was applied (Prisma P3018).\n${logs}`,
+        { cause: e },
+      ),
       { code: "P3018", migration: file.name },
     );
   }

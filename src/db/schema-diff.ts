@@ -48,7 +48,9 @@ function loadEngineClass(): Promise<typeof SchemaEngine> {
   return engineClass;
 }
 
-function isPgError(e: unknown): e is Error & { code: string; severity?: string; detail?: string; hint?: string; column?: string } {
+function isPgError(
+  e: unknown,
+): e is Error & { code: string; severity?: string; detail?: string; hint?: string; column?: string } {
   return e instanceof Error && typeof (e as { code?: unknown }).code === "string";
 }
 
@@ -81,22 +83,39 @@ async function readMigrationList(baseDir: string): Promise<MigrationList> {
   const migrationDirectories: MigrationDirectory[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const content = await readFile(path.join(baseDir, entry.name, "migration.sql"), "utf8").catch(() => null);
-    if (content !== null) migrationDirectories.push({ path: entry.name, migrationFile: { path: "migration.sql", content: { tag: "ok", value: content } } });
+    if (content !== null)
+      migrationDirectories.push({
+        path: entry.name,
+        migrationFile: { path: "migration.sql", content: { tag: "ok", value: content } },
+      });
   }
   const lock = await readFile(path.join(baseDir, "migration_lock.toml"), "utf8").catch(() => null);
   // Without a lock file the engine cannot tell the provider; this project is PostgreSQL only.
-  return { baseDir, lockfile: { path: "migration_lock.toml", content: lock ?? MIGRATION_LOCK }, shadowDbInitScript: "", migrationDirectories };
+  return {
+    baseDir,
+    lockfile: { path: "migration_lock.toml", content: lock ?? MIGRATION_LOCK },
+    shadowDbInitScript: "",
+    migrationDirectories,
+  };
 }
 
 /** SQL that takes a database built from the migrations to schema.prisma; empty when they agree. */
 export async function diffMigrationsToSchema(opts: DiffOptions = {}): Promise<string> {
   const schemaPath = path.resolve(opts.schemaPath ?? path.join(process.cwd(), "prisma", "schema.prisma"));
   const migrationsDir = path.resolve(opts.migrationsDir ?? path.join(process.cwd(), "prisma", "migrations"));
-  const [Engine, schema, migrations] = await Promise.all([loadEngineClass(), readFile(schemaPath, "utf8"), readMigrationList(migrationsDir)]);
+  const [Engine, schema, migrations] = await Promise.all([
+    loadEngineClass(),
+    readFile(schemaPath, "utf8"),
+    readMigrationList(migrationsDir),
+  ]);
   const db = await PGlite.create("memory://");
   const logs: string[] = [];
   try {
-    const engine = await Engine.new({ datamodels: [[schemaPath, schema]] }, (line: string) => logs.push(line), bindMigrationAwareSqlAdapterFactory(shadowFactory(db)));
+    const engine = await Engine.new(
+      { datamodels: [[schemaPath, schema]] },
+      (line: string) => logs.push(line),
+      bindMigrationAwareSqlAdapterFactory(shadowFactory(db)),
+    );
     try {
       const { stdout } = await engine.diff({
         from: { tag: "migrations", ...migrations },
