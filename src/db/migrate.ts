@@ -125,7 +125,8 @@ export async function applyMigrations(
     for (const file of pending) await applyOne(conn, file);
     return { applied: pending.map((f) => f.name), total: files.length };
   } finally {
-    await conn.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`);
+    // A session that broke has dropped the lock already; its error must not hide the migration's.
+    await conn.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`).catch(() => undefined);
   }
 }
 
