@@ -13,12 +13,17 @@ const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY) {
   let hasEngine = false;
   try {
-    hasEngine = readdirSync(join(root, "node_modules/@prisma/engines")).some((f) => f.startsWith("schema-engine"));
+    hasEngine = readdirSync(join(root, "node_modules/@prisma/engines")).some((f) =>
+      f.startsWith("schema-engine"),
+    );
   } catch {
     hasEngine = false;
   }
   if (!hasEngine) env.PRISMA_SCHEMA_ENGINE_BINARY = join(root, "scripts/prisma-engine-stub.sh");
 }
 
-const result = spawnSync(join(root, "node_modules/.bin/prisma"), process.argv.slice(2), { stdio: "inherit", env });
+const result = spawnSync(join(root, "node_modules/.bin/prisma"), process.argv.slice(2), {
+  stdio: "inherit",
+  env,
+});
 process.exit(result.status ?? 1);

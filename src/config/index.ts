@@ -2,9 +2,7 @@ import { z } from "zod";
 
 /** Where the data lives: embedded PGlite on disk or in memory, or a PostgreSQL server. */
 export type DatabaseTarget =
-  | { kind: "pglite"; dataDir: string }
-  | { kind: "pglite"; dataDir: null }
-  | { kind: "postgres"; url: string };
+  { kind: "pglite"; dataDir: string } | { kind: "pglite"; dataDir: null } | { kind: "postgres"; url: string };
 
 export interface Config {
   production: boolean;
@@ -42,11 +40,17 @@ const integer = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
 
 const VARIABLES = {
   DATABASE_URL: z.string().refine((v) => v === "memory:" || /^postgres(ql)?:\/\/.+/.test(v), {
-    error: "must be memory: or a postgres:// or postgresql:// URL (unset for the embedded database in .data/)",
+    error:
+      "must be memory: or a postgres:// or postgresql:// URL (unset for the embedded database in .data/)",
   }),
   STACK_WEBHOOK_SECRET: z
     .string()
@@ -54,7 +58,9 @@ const VARIABLES = {
     .refine((list) => list.length > 0 && list.every((s) => WHSEC.test(s)), {
       error: "must be one or more whsec_… secrets separated by spaces or commas",
     }),
-  STACK_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((v) => v.replace(/\/+$/, "")),
+  STACK_API_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .transform((v) => v.replace(/\/+$/, "")),
   STACK_PROJECT_ID: z.string().min(1),
   STACK_SECRET_SERVER_KEY: z.string().min(1),
   SYNC_ANONYMOUS_USERS: boolean,

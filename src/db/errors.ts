@@ -19,7 +19,9 @@ const RETRYABLE_ADAPTER_KINDS = new Set(["TransactionWriteConflict"]);
 export function classifyDbError(error: unknown): DbFailure | null {
   if (!isDatabaseError(error)) return null;
   const parts = nested(error);
-  const unique = parts.find((p) => p.kind === "UniqueConstraintViolation" || p.code === "P2002" || p.code === "23505");
+  const unique = parts.find(
+    (p) => p.kind === "UniqueConstraintViolation" || p.code === "P2002" || p.code === "23505",
+  );
   if (unique) return { kind: "unique", ...uniqueTarget(parts) };
   if (
     parts.some(
@@ -39,7 +41,8 @@ type Part = Record<string, unknown>;
 function isDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const name = error.name ?? error.constructor.name;
-  if (name.startsWith("PrismaClient") || name === "DriverAdapterError" || name === "DatabaseError") return true;
+  if (name.startsWith("PrismaClient") || name === "DriverAdapterError" || name === "DatabaseError")
+    return true;
   // Socket-level failures of pg (ECONNREFUSED, ECONNRESET, …) and PGlite's closed-instance errors.
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && /^E[A-Z]+$/.test(code);
@@ -65,7 +68,9 @@ function uniqueTarget(parts: Part[]): { table: string | undefined; column: strin
     const constraint = part.constraint as Part | undefined;
     if (!constraint) continue;
     if (typeof constraint.index === "string") {
-      const match = /^(users|profiles|webhook_events|user_tombstones)_(\w+?)_(key|pkey)$/.exec(constraint.index);
+      const match = /^(users|profiles|webhook_events|user_tombstones)_(\w+?)_(key|pkey)$/.exec(
+        constraint.index,
+      );
       if (match) return { table: match[1], column: match[3] === "pkey" ? "pkey" : match[2] };
       if (constraint.index.endsWith("_pkey")) return { table: constraint.index.slice(0, -5), column: "pkey" };
     }

@@ -3,8 +3,8 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
-import type { DatabaseTarget } from "../config/index.js";
-import { PrismaClient } from "../generated/prisma/client.js";
+import type { DatabaseTarget } from "../config/index";
+import { PrismaClient } from "../generated/prisma/client";
 import {
   applyMigrations,
   pendingMigrations,
@@ -12,11 +12,11 @@ import {
   pgMigrationConnection,
   type MigrationConnection,
   type MigrationReport,
-} from "./migrate.js";
+} from "./migrate";
 
-export type { MigrationReport } from "./migrate.js";
-export { PrismaClient } from "../generated/prisma/client.js";
-export type { Prisma } from "../generated/prisma/client.js";
+export type { MigrationReport } from "./migrate";
+export { PrismaClient } from "../generated/prisma/client";
+export type { Prisma } from "../generated/prisma/client";
 
 /** An open database: the Prisma client the rest of the code uses, whichever engine is underneath. */
 export interface Database {
@@ -64,7 +64,11 @@ async function openPglite(dataDir: string | null): Promise<Database> {
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
   const onError = options.onConnectionError ?? (() => undefined);
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
   pool.on("error", onError);
   const prisma = new PrismaClient({
     adapter: new PrismaPg(pool, { onConnectionError: onError }),

@@ -1,16 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { SyncError } from "../errors/index.js";
-import type {
-  DeliveryRecord,
-  EventOutcome,
-  SyncStore,
-  SyncTransaction,
-  UserPresence,
-} from "../sync/store.js";
-import { usernameCandidates } from "../sync/username.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
-import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.js";
-import { classifyDbError } from "./errors.js";
+import { SyncError } from "../errors/index";
+import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
+import { usernameCandidates } from "../sync/username";
+import type { PrismaClient } from "../generated/prisma/client";
+import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace";
+import { classifyDbError } from "./errors";
 
 /** Advisory-lock namespaces (the two-key form, which never overlaps Prisma's single-key migration lock). */
 const LOCK_USER = 0x53594e43; // "SYNC"
@@ -28,7 +22,11 @@ export interface SyncStoreOptions {
 export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions = {}): SyncStore {
   return {
     async eventOutcome(svixId) {
-      return guard(async () => (await prisma.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ?? null);
+      return guard(
+        async () =>
+          (await prisma.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ??
+          null,
+      );
     },
 
     async userPresence(userId): Promise<UserPresence> {
@@ -44,7 +42,8 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
       for (let attempt = 1; ; attempt++) {
         try {
           return await prisma.$transaction(async (tx) => {
-            if (userId !== null) await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USER}::int4, hashtext(${userId}))`;
+            if (userId !== null)
+              await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USER}::int4, hashtext(${userId}))`;
             return work(transactionOver(tx));
           });
         } catch (error) {
@@ -58,7 +57,8 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
           // A broken connection gets one more try, for a pool that still held a connection from before a restart.
           const reason = failure.kind === "unavailable" ? "unavailable" : "conflict";
           const limit = reason === "unavailable" ? 2 : MAX_ATTEMPTS;
-          if (attempt >= limit) throw new SyncError("unavailable", `${reason} after ${attempt} attempts`, { cause: error });
+          if (attempt >= limit)
+            throw new SyncError("unavailable", `${reason} after ${attempt} attempts`, { cause: error });
           options.onRetry?.(reason, attempt);
           await sleep(backoff(attempt));
         }
@@ -82,7 +82,9 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
 function transactionOver(tx: TransactionClient): SyncTransaction {
   return {
     async eventOutcome(svixId): Promise<EventOutcome | null> {
-      return (await tx.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ?? null;
+      return (
+        (await tx.webhookEvent.findUnique({ where: { svixId }, select: { outcome: true } }))?.outcome ?? null
+      );
     },
 
     async recordOutcome(delivery: DeliveryRecord, outcome) {
@@ -101,7 +103,11 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
     async findUser(userId) {
       const row = await tx.user.findUnique({
         where: { id: userId },
-        select: { id: true, email: true, profile: { select: { displayName: true, avatar: true, plan: true } } },
+        select: {
+          id: true,
+          email: true,
+          profile: { select: { displayName: true, avatar: true, plan: true } },
+        },
       });
       if (!row?.profile) return null;
       return { id: row.id, email: row.email, ...row.profile };
@@ -117,7 +123,12 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
           email: user.email,
           password,
           profile: {
-            create: { username, displayName: user.displayName, avatar: user.avatar, plan: user.plan ?? "FREE" },
+            create: {
+              username,
+              displayName: user.displayName,
+              avatar: user.avatar,
+              plan: user.plan ?? "FREE",
+            },
           },
         },
       });
@@ -129,7 +140,8 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
         ...(change.avatar !== undefined && { avatar: change.avatar }),
         ...(change.plan !== undefined && { plan: change.plan }),
       };
-      if (change.email !== undefined) await tx.user.update({ where: { id: userId }, data: { email: change.email } });
+      if (change.email !== undefined)
+        await tx.user.update({ where: { id: userId }, data: { email: change.email } });
       if (Object.keys(profile).length > 0) await tx.profile.update({ where: { userId }, data: profile });
     },
 
@@ -143,7 +155,10 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
 async function firstFreeUsername(tx: TransactionClient, base: string): Promise<string> {
   for (let from = 0; ; from += USERNAME_BATCH) {
     const candidates = usernameCandidates(base, from, USERNAME_BATCH);
-    const taken = await tx.profile.findMany({ where: { username: { in: candidates } }, select: { username: true } });
+    const taken = await tx.profile.findMany({
+      where: { username: { in: candidates } },
+      select: { username: true },
+    });
     const takenSet = new Set(taken.map((t) => t.username));
     const free = candidates.find((c) => !takenSet.has(c));
     if (free) return free;

@@ -33,7 +33,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? "info";
   const base = { level, redact: { paths: REDACT, censor: "[redacted]" }, base: { service: "stack-sync" } };
   if (options.pretty) {
-    return pino({ ...base, transport: { target: "pino-pretty", options: { colorize: true, ignore: "pid,hostname,service" } } });
+    return pino({
+      ...base,
+      transport: { target: "pino-pretty", options: { colorize: true, ignore: "pid,hostname,service" } },
+    });
   }
   return pino(base);
 }

@@ -8,4 +8,4 @@ export {
   type StackDeletedUser,
   type UserEvent,
   type UserEventType,
-} from "./schema.js";
+} from "./schema";

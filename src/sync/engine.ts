@@ -1,8 +1,8 @@
-import type { StackUser } from "../stack/index.js";
-import { makeUnusablePassword } from "./password.js";
-import type { DeliveryRecord, DesiredUser, StoredUser, SyncStore, SyncTransaction } from "./store.js";
-import { desiredUser } from "./user-state.js";
-import { usernameBase } from "./username.js";
+import type { StackUser } from "../stack/index";
+import { makeUnusablePassword } from "./password";
+import type { DeliveryRecord, DesiredUser, StoredUser, SyncStore, SyncTransaction } from "./store";
+import { desiredUser } from "./user-state";
+import { usernameBase } from "./username";
 
 export interface SyncOptions {
   syncAnonymousUsers: boolean;
@@ -40,7 +40,10 @@ export async function applyChange(
   }
   // Hash before the transaction opens, and only when the user may have to be created:
   // a slow hash must never hold a connection or a lock.
-  let password = (await store.userPresence(user.id)) === "absent" ? await makeUnusablePassword(options.passwordHashRounds) : null;
+  let password =
+    (await store.userPresence(user.id)) === "absent"
+      ? await makeUnusablePassword(options.passwordHashRounds)
+      : null;
   for (;;) {
     const result = await store.transaction(user.id, (tx) => applySnapshot(tx, user, delivery, password));
     if (result !== NEEDS_PASSWORD) return result;
@@ -73,7 +76,11 @@ async function applySnapshot(
   let change: "created" | "updated" | "unchanged";
   if (!stored) {
     if (password === null) return NEEDS_PASSWORD;
-    await tx.createUser(desired, password, usernameBase(user.display_name, user.primary_email?.trim() || null));
+    await tx.createUser(
+      desired,
+      password,
+      usernameBase(user.display_name, user.primary_email?.trim() || null),
+    );
     change = "created";
   } else {
     const diff = differences(stored, desired);
@@ -84,7 +91,11 @@ async function applySnapshot(
   return { status: "processed", change };
 }
 
-async function applyDeletion(store: SyncStore, userId: string, delivery: DeliveryRecord | null): Promise<SyncResult> {
+async function applyDeletion(
+  store: SyncStore,
+  userId: string,
+  delivery: DeliveryRecord | null,
+): Promise<SyncResult> {
   return store.transaction(userId, async (tx) => {
     if (delivery && isSettled(await tx.eventOutcome(delivery.svixId))) return { status: "duplicate" };
     await tx.deleteUser(userId);

@@ -1,4 +1,4 @@
-import type { Plan } from "./user-state.js";
+import type { Plan } from "./user-state";
 
 /** What the event log says about a delivery. */
 export type EventOutcome = "processed" | "ignored" | "failed";

@@ -1,5 +1,5 @@
-import type { StackUser } from "../stack/index.js";
-import type { DesiredUser } from "./store.js";
+import type { StackUser } from "../stack/index";
+import type { DesiredUser } from "./store";
 
 export const PLANS = ["FREE", "PRO", "ENTERPRISE"] as const;
 export type Plan = (typeof PLANS)[number];

@@ -1,16 +1,22 @@
-import { SyncError, errorResponse, type ErrorCode } from "../errors/index.js";
-import { silentLogger, type Logger } from "../log/index.js";
+import { SyncError, errorResponse, type ErrorCode } from "../errors/index";
+import { silentLogger, type Logger } from "../log/index";
 import {
   isUserEventType,
   stackDeletedUserSchema,
   stackUserSchema,
   webhookEnvelopeSchema,
   type UserEventType,
-} from "../stack/index.js";
-import { applyChange, recordUnhandled, type SyncOptions, type SyncResult, type UserChange } from "../sync/engine.js";
-import type { DeliveryRecord, SyncStore } from "../sync/store.js";
-import { readBodyLimited } from "./body.js";
-import { createVerifier, type VerifiedDelivery, type Verifier } from "./verify.js";
+} from "../stack/index";
+import {
+  applyChange,
+  recordUnhandled,
+  type SyncOptions,
+  type SyncResult,
+  type UserChange,
+} from "../sync/engine";
+import type { DeliveryRecord, SyncStore } from "../sync/store";
+import { readBodyLimited } from "./body";
+import { createVerifier, type VerifiedDelivery, type Verifier } from "./verify";
 
 export interface WebhookHandlerOptions {
   store: SyncStore;
@@ -50,16 +56,28 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     try {
       const result = await handle(request, seen);
       outcome = result.status;
-      response = Response.json(result.status === "ignored" ? { status: result.status, reason: result.reason } : { status: result.status });
+      response = Response.json(
+        result.status === "ignored"
+          ? { status: result.status, reason: result.reason }
+          : { status: result.status },
+      );
     } catch (error) {
       const code: ErrorCode = error instanceof SyncError ? error.code : "internal_error";
       outcome = code;
       response = errorResponse(code);
       if (code === "internal_error" || code === "unavailable") {
-        logger.error({ err: error, svixId: seen.svixId, type: seen.type, userId: seen.userId }, `webhook ${code}`);
+        logger.error(
+          { err: error, svixId: seen.svixId, type: seen.type, userId: seen.userId },
+          `webhook ${code}`,
+        );
       }
     }
-    const delivery: DeliveryOutcome = { ...seen, status: response.status, outcome, durationMs: performance.now() - started };
+    const delivery: DeliveryOutcome = {
+      ...seen,
+      status: response.status,
+      outcome,
+      durationMs: performance.now() - started,
+    };
     logger.info(delivery, "webhook delivery");
     options.onDelivery?.(delivery);
     return response;
@@ -85,7 +103,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     try {
       return await applyChange(options.store, change, delivery, options.sync);
     } catch (error) {
-      if (error instanceof SyncError && error.code === "email_conflict") return fail(delivery, "email_conflict", body);
+      if (error instanceof SyncError && error.code === "email_conflict")
+        return fail(delivery, "email_conflict", body);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { SyncError } from "../errors/index.js";
+import { SyncError } from "../errors/index";
 
 /** Svix's names for the three signature headers, and Standard Webhooks' names, which Svix also sends. */
 const HEADER_NAMES = {
@@ -30,7 +30,8 @@ export function createVerifier(secrets: readonly string[]): Verifier {
     const id = firstHeader(headers, HEADER_NAMES.id);
     const timestamp = firstHeader(headers, HEADER_NAMES.timestamp);
     const signature = firstHeader(headers, HEADER_NAMES.signature);
-    if (!id || !timestamp || !signature) throw new SyncError("invalid_signature", "missing signature headers");
+    if (!id || !timestamp || !signature)
+      throw new SyncError("invalid_signature", "missing signature headers");
     const standard = { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature };
     let lastReason = "no secret matched";
     for (const webhook of webhooks) {

@@ -1,5 +1,5 @@
-import { openDatabase, type Database } from "../../src/db/index.js";
-import { createTestDatabase } from "./postgres.js";
+import { openDatabase, type Database } from "../../src/db/index";
+import { createTestDatabase } from "./postgres";
 
 /** Both engines the service runs on; integration suites run once for each. */
 export const DATABASE_KINDS = ["pglite", "postgres"] as const;
@@ -13,8 +13,11 @@ export interface TestDatabase {
 }
 
 /** A migrated database of the given kind: in-memory PGlite, or a fresh database on the suite's server. */
-export async function openTestDatabase(kind: DatabaseKind, options: { poolSize?: number } = {}): Promise<TestDatabase> {
-  let drop = async () => undefined;
+export async function openTestDatabase(
+  kind: DatabaseKind,
+  options: { poolSize?: number } = {},
+): Promise<TestDatabase> {
+  let drop = async (): Promise<void> => undefined;
   let db: Database;
   if (kind === "pglite") {
     db = await openDatabase({ kind: "pglite", dataDir: null });

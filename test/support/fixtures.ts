@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { StackUser } from "../../src/stack/index.js";
-import { signPayload } from "../../src/webhooks/verify.js";
+import type { StackUser } from "../../src/stack/index";
+import { signPayload } from "../../src/webhooks/verify";
 
 /** The secret every test signs with (Svix's documented example secret). */
 export const TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -83,6 +83,6 @@ export function signedRequest(body: EventBody | string | Uint8Array, options: Si
   return new Request(WEBHOOK_URL, {
     method: options.method ?? "POST",
     headers: { "content-type": "application/json", ...headers, ...options.headers },
-    body: raw,
+    body: typeof raw === "string" ? raw : Buffer.from(raw),
   });
 }

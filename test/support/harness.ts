@@ -1,8 +1,8 @@
-import { createSyncStore } from "../../src/db/sync-store.js";
-import type { SyncOptions } from "../../src/sync/engine.js";
-import { createWebhookHandler, type WebhookHandler } from "../../src/webhooks/handler.js";
-import type { TestDatabase } from "./databases.js";
-import { TEST_SECRET } from "./fixtures.js";
+import { createSyncStore } from "../../src/db/sync-store";
+import type { SyncOptions } from "../../src/sync/engine";
+import { createWebhookHandler, type WebhookHandler } from "../../src/webhooks/handler";
+import type { TestDatabase } from "./databases";
+import { TEST_SECRET } from "./fixtures";
 
 /** Cost 4: tests check behaviour, not bcrypt's cost; the benchmarks measure cost 12. */
 export const TEST_SYNC_OPTIONS: SyncOptions = { syncAnonymousUsers: false, passwordHashRounds: 4 };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases.js";
-import { createdEvent, signedRequest, stackUser } from "../support/fixtures.js";
-import { handlerFor, tableState } from "../support/harness.js";
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
+import { createdEvent, signedRequest, stackUser } from "../support/fixtures";
+import { handlerFor, tableState } from "../support/harness";
 
 describe.each(DATABASE_KINDS)("smoke on %s", (kind) => {
   let test: TestDatabase;
@@ -16,7 +16,14 @@ describe.each(DATABASE_KINDS)("smoke on %s", (kind) => {
     const res = await handler(signedRequest(createdEvent(user)));
     expect(await res.json()).toEqual({ status: "processed" });
     expect(await tableState(test)).toEqual([
-      { id: user.id, email: user.primary_email, username: "john_smith", displayName: "John Smith", avatar: null, plan: "FREE" },
+      {
+        id: user.id,
+        email: user.primary_email,
+        username: "john_smith",
+        displayName: "John Smith",
+        avatar: null,
+        plan: "FREE",
+      },
     ]);
   });
 });

@@ -1,0 +1,66 @@
+import type { Config } from "../config/index";
+import { openDatabase, type Database } from "../db/index";
+import { createSyncStore } from "../db/sync-store";
+import type { Logger } from "../log/index";
+import type { SyncStore } from "../sync/store";
+import { createWebhookHandler, type WebhookHandler } from "../webhooks/handler";
+import { ensureDevSecret } from "./dev-secret";
+
+export { devSecretPath, ensureDevSecret, readDevSecret } from "./dev-secret";
+
+/** Everything a running stack-sync holds, built from a config; no framework in sight. */
+export interface Service {
+  config: Config;
+  db: Database;
+  store: SyncStore;
+  logger: Logger;
+  /** The webhook endpoint, `Request → Response`. */
+  handleWebhook: WebhookHandler;
+  close(): Promise<void>;
+}
+
+export const WEBHOOK_PATH = "/api/webhooks/stack/user/sync";
+
+/** Opens and migrates the database, settles the webhook secrets and builds the handler. */
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const db = await openDatabase(config.database, {
+    onConnectionError: (err) => logger.warn({ err }, "database connection error"),
+  });
+  const migrations = await db.migrate();
+  if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, "migrations applied");
+  const store = createSyncStore(db.prisma);
+  const secrets = webhookSecrets(config, logger);
+  const handleWebhook = createWebhookHandler({
+    store,
+    secrets,
+    sync: { syncAnonymousUsers: config.syncAnonymousUsers, passwordHashRounds: config.passwordHashRounds },
+    logger,
+  });
+  logger.info(
+    {
+      database: config.database.kind,
+      path: WEBHOOK_PATH,
+      secrets: secrets.length,
+      anonymous: config.syncAnonymousUsers,
+    },
+    "stack-sync ready",
+  );
+  return { config, db, store, logger, handleWebhook, close: () => db.close() };
+}
+
+/** The configured secrets; outside production without any, a development secret kept in the data folder. */
+function webhookSecrets(config: Config, logger: Logger): string[] {
+  if (config.webhookSecrets.length > 0) return config.webhookSecrets;
+  if (config.production) {
+    logger.error("STACK_WEBHOOK_SECRET is not set: the webhook answers 503 not_configured until it is");
+    return [];
+  }
+  const { secret, created } = ensureDevSecret(config.dataDir);
+  // Printed on purpose: a development secret exists to be pasted into a test sender.
+  console.log(
+    `\nstack-sync: ${created ? "made a" : "using the"} development webhook secret (kept in .data/webhook-secret):\n` +
+      `  STACK_WEBHOOK_SECRET=${secret}\n` +
+      `  Send a signed test event:  npm run trigger -- user.created --email jane@example.com --name "Jane Doe"\n`,
+  );
+  return [secret];
+}
