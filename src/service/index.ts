@@ -1,5 +1,6 @@
 import type { Config } from "../config/index";
 import { openDatabase, type Database } from "../db/index";
+import { pruneEventLog } from "../db/event-log";
 import { createSyncStore } from "../db/sync-store";
 import type { Logger } from "../log/index";
 import type { SyncStore } from "../sync/store";
@@ -20,6 +21,9 @@ export interface Service {
 }
 
 export const WEBHOOK_PATH = "/api/webhooks/stack/user/sync";
+
+/** How often the event log is pruned while the service runs. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Opens and migrates the database, settles the webhook secrets and builds the handler. */
 export async function startService(config: Config, logger: Logger): Promise<Service> {

@@ -30,7 +30,7 @@ export async function openTestDatabase(
   return {
     db,
     reset: async () => {
-      await db.prisma.$executeRawUnsafe("TRUNCATE users, profiles, user_tombstones, webhook_events");
+      await db.prisma.$executeRawUnsafe("TRUNCATE users, profiles, user_tombstones, webhook_events, reconcile_runs");
     },
     close: async () => {
       await db.close();
