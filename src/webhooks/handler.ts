@@ -1,21 +1,9 @@
 import { SyncError, errorResponse, type ErrorCode } from "../errors/index";
 import { silentLogger, type Logger } from "../log/index";
-import {
-  isUserEventType,
-  stackDeletedUserSchema,
-  stackUserSchema,
-  webhookEnvelopeSchema,
-  type UserEventType,
-} from "../stack/index";
-import {
-  applyChange,
-  recordUnhandled,
-  type SyncOptions,
-  type SyncResult,
-  type UserChange,
-} from "../sync/engine";
-import type { DeliveryRecord, SyncStore } from "../sync/store";
+import type { SyncOptions, SyncResult } from "../sync/engine";
+import type { SyncStore } from "../sync/store";
 import { readBodyLimited } from "./body";
+import { processDelivery } from "./process";
 import { createVerifier, type VerifiedDelivery, type Verifier } from "./verify";
 
 export interface WebhookHandlerOptions {
@@ -89,67 +77,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (!verify) throw new SyncError("not_configured");
     const signed: VerifiedDelivery = verify(request.headers, body);
     seen.svixId = signed.id;
-
-    const delivery: DeliveryRecord = { svixId: signed.id, type: null, userId: null };
-    const envelope = parseEnvelope(body);
-    if (!envelope.ok) return fail(delivery, envelope.code, body);
-    delivery.type = seen.type = envelope.type;
-    delivery.userId = seen.userId = envelope.userId;
-
-    if (!isUserEventType(envelope.type)) return recordUnhandled(options.store, delivery);
-    const change = parseUserChange(envelope.type, envelope.data);
-    if (!change) return fail(delivery, "invalid_payload", body);
-
-    try {
-      return await applyChange(options.store, change, delivery, options.sync);
-    } catch (error) {
-      if (error instanceof SyncError && error.code === "email_conflict")
-        return fail(delivery, "email_conflict", body);
-      throw error;
-    }
-  }
-
-  /** Records a failed delivery with its body (for replay), then answers with the error. */
-  async function fail(delivery: DeliveryRecord, code: ErrorCode, body: Uint8Array): Promise<never> {
-    await options.store.recordFailure(delivery, code, decodeForLog(body));
-    throw new SyncError(code);
+    return processDelivery(signed.id, body, options, seen);
   }
 }
 
 /** What is known of a delivery so far, for its log line. */
 type Seen = Pick<DeliveryOutcome, "svixId" | "type" | "userId">;
-
-type Envelope =
-  | { ok: true; type: string; data: unknown; userId: string | null }
-  | { ok: false; code: "invalid_json" | "invalid_payload" };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function parseEnvelope(body: Uint8Array): Envelope {
-  let json: unknown;
-  try {
-    json = JSON.parse(utf8.decode(body));
-  } catch {
-    return { ok: false, code: "invalid_json" };
-  }
-  const envelope = webhookEnvelopeSchema.safeParse(json);
-  if (!envelope.success) return { ok: false, code: "invalid_payload" };
-  const { type, data } = envelope.data;
-  const id = typeof data === "object" && data !== null ? (data as { id?: unknown }).id : undefined;
-  const userId = typeof id === "string" && !id.includes("\u0000") ? id.slice(0, 255) : null;
-  return { ok: true, type, data, userId };
-}
-
-function parseUserChange(type: UserEventType, data: unknown): UserChange | null {
-  if (type === "user.deleted") {
-    const parsed = stackDeletedUserSchema.safeParse(data);
-    return parsed.success ? { kind: "deletion", userId: parsed.data.id } : null;
-  }
-  const parsed = stackUserSchema.safeParse(data);
-  return parsed.success ? { kind: "snapshot", user: parsed.data } : null;
-}
-
-/** The body as text for the event log: bytes that are not UTF-8, and NULs (which PostgreSQL text refuses), replaced. */
-function decodeForLog(body: Uint8Array): string {
-  return new TextDecoder("utf-8").decode(body).replaceAll("\u0000", "\uFFFD");
-}

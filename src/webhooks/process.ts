@@ -1,0 +1,90 @@
+import { SyncError, type ErrorCode } from "../errors";
+import {
+  isUserEventType,
+  stackDeletedUserSchema,
+  stackUserSchema,
+  webhookEnvelopeSchema,
+  type UserEventType,
+} from "../stack";
+import {
+  applyChange,
+  recordUnhandled,
+  type SyncOptions,
+  type SyncResult,
+  type UserChange,
+} from "../sync/engine";
+import type { DeliveryRecord, SyncStore } from "../sync/store";
+
+export interface ProcessOptions {
+  store: SyncStore;
+  sync: SyncOptions;
+}
+
+/**
+ * Applies the body of a delivery whose signature has been verified (or, for a replay, that was recorded):
+ * parse, validate, sync. A body that cannot be applied is recorded as failed, with its text for replay,
+ * and thrown as a `SyncError`. `seen` receives the type and user id as soon as they are known, for logs.
+ */
+export async function processDelivery(
+  svixId: string,
+  body: Uint8Array,
+  options: ProcessOptions,
+  seen: { type: string | null; userId: string | null } = { type: null, userId: null },
+): Promise<SyncResult> {
+  const delivery: DeliveryRecord = { svixId, type: null, userId: null };
+  const fail = async (code: ErrorCode): Promise<never> => {
+    await options.store.recordFailure(delivery, code, decodeForLog(body));
+    throw new SyncError(code);
+  };
+
+  const envelope = parseEnvelope(body);
+  if (!envelope.ok) return fail(envelope.code);
+  delivery.type = seen.type = envelope.type;
+  delivery.userId = seen.userId = envelope.userId;
+
+  if (!isUserEventType(envelope.type)) return recordUnhandled(options.store, delivery);
+  const change = parseUserChange(envelope.type, envelope.data);
+  if (!change) return fail("invalid_payload");
+
+  try {
+    return await applyChange(options.store, change, delivery, options.sync);
+  } catch (error) {
+    if (error instanceof SyncError && error.code === "email_conflict") return fail("email_conflict");
+    throw error;
+  }
+}
+
+type Envelope =
+  | { ok: true; type: string; data: unknown; userId: string | null }
+  | { ok: false; code: "invalid_json" | "invalid_payload" };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function parseEnvelope(body: Uint8Array): Envelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(body));
+  } catch {
+    return { ok: false, code: "invalid_json" };
+  }
+  const envelope = webhookEnvelopeSchema.safeParse(json);
+  if (!envelope.success) return { ok: false, code: "invalid_payload" };
+  const { type, data } = envelope.data;
+  const id = typeof data === "object" && data !== null ? (data as { id?: unknown }).id : undefined;
+  const userId = typeof id === "string" && !id.includes("\u0000") ? id.slice(0, 255) : null;
+  return { ok: true, type, data, userId };
+}
+
+function parseUserChange(type: UserEventType, data: unknown): UserChange | null {
+  if (type === "user.deleted") {
+    const parsed = stackDeletedUserSchema.safeParse(data);
+    return parsed.success ? { kind: "deletion", userId: parsed.data.id } : null;
+  }
+  const parsed = stackUserSchema.safeParse(data);
+  return parsed.success ? { kind: "snapshot", user: parsed.data } : null;
+}
+
+/** The body as text for the event log: bytes that are not UTF-8, and NULs (which PostgreSQL text refuses), replaced. */
+function decodeForLog(body: Uint8Array): string {
+  return new TextDecoder("utf-8").decode(body).replaceAll("\u0000", "\uFFFD");
+}
