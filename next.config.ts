@@ -1,6 +1,8 @@
 import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
+  // Separate build folders let tests and benchmarks build side by side (NEXT_DIST_DIR=.next-bench).
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   // Native, WASM and driver packages run from node_modules as they are, not bundled.
   serverExternalPackages: [
     "@electric-sql/pglite",
