@@ -15,6 +15,8 @@ const nextConfig: NextConfig = {
     "pino-pretty",
   ],
   poweredByHeader: false,
+  // `npm run typecheck` checks the whole project (tests included) in CI; the build need not do it again.
+  typescript: { ignoreBuildErrors: true },
   agentRules: false,
   experimental: { agentUpgrade: false },
 };

@@ -29,6 +29,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The environment variables, as `process.env` holds them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
 const boolean = z
@@ -71,7 +74,7 @@ const VARIABLES = {
 
 type Variables = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]> };
 
-function read<K extends keyof typeof VARIABLES>(env: NodeJS.ProcessEnv, name: K): Variables[K] | undefined {
+function read<K extends keyof typeof VARIABLES>(env: Environment, name: K): Variables[K] | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return undefined;
   const parsed = VARIABLES[name].safeParse(raw.trim());
@@ -80,7 +83,7 @@ function read<K extends keyof typeof VARIABLES>(env: NodeJS.ProcessEnv, name: K)
 }
 
 /** Reads and checks the environment once; throws `ConfigError` naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+export function loadConfig(env: Environment = process.env, cwd: string = process.cwd()): Config {
   const dataDir = `${cwd}/.data`;
   const databaseUrl = read(env, "DATABASE_URL");
   const database: DatabaseTarget =
