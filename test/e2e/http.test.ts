@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db";
 import { startAppServer, type AppServer } from "../support/app-server";
-import { createdEvent, deletedEvent, signedRequest, stackUser, TEST_SECRET, updatedEvent, type EventBody } from "../support/fixtures";
+import {
+  createdEvent,
+  deletedEvent,
+  signedRequest,
+  stackUser,
+  TEST_SECRET,
+  updatedEvent,
+  type EventBody,
+} from "../support/fixtures";
 import { createTestDatabase } from "../support/postgres";
 
 /** The built app (`next start`) over real HTTP, on PostgreSQL. */
@@ -45,7 +53,10 @@ describe("end to end over HTTP", () => {
     const user = stackUser({ display_name: "Ada Lovelace", primary_email: "Ada@Example.com" });
     expect(await send(createdEvent(user))).toMatchObject({ status: 200, body: { status: "processed" } });
     const created = await db.prisma.user.findUnique({ where: { id: user.id }, include: { profile: true } });
-    expect(created).toMatchObject({ email: "ada@example.com", profile: { username: "ada_lovelace", displayName: "Ada Lovelace" } });
+    expect(created).toMatchObject({
+      email: "ada@example.com",
+      profile: { username: "ada_lovelace", displayName: "Ada Lovelace" },
+    });
     expect(created?.password).toMatch(/^\$2b\$04\$/);
 
     const renamed = { ...user, display_name: "Countess Ada", server_metadata: { plan: "PRO" } };
@@ -67,7 +78,9 @@ describe("end to end over HTTP", () => {
     const first = await send(createdEvent(user), { svixId: "msg_e2e_dup" });
     const again = await send(createdEvent(user), { svixId: "msg_e2e_dup" });
     expect([first.body, again.body]).toEqual([{ status: "processed" }, { status: "duplicate" }]);
-    const forged = await send(createdEvent(stackUser()), { secret: "whsec_" + Buffer.from("wrong").toString("base64") });
+    const forged = await send(createdEvent(stackUser()), {
+      secret: "whsec_" + Buffer.from("wrong").toString("base64"),
+    });
     expect(forged).toMatchObject({ status: 401, body: { error: { code: "invalid_signature" } } });
     expect(await db.prisma.user.count()).toBe(1);
   });
