@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from "../log/index";
 import type { SyncOptions, SyncResult } from "../sync/engine";
 import type { SyncStore } from "../sync/store";
 import { readBodyLimited } from "./body";
-import { processDelivery } from "./process";
+import { processDelivery, type ProcessOptions } from "./process";
 import { createVerifier, type VerifiedDelivery, type Verifier } from "./verify";
 
 export interface WebhookHandlerOptions {
@@ -11,6 +11,8 @@ export interface WebhookHandlerOptions {
   /** `whsec_…` secrets; none means "not configured" and every delivery is answered 503. */
   secrets: readonly string[];
   sync: SyncOptions;
+  /** Fetch-on-notify (see `ProcessOptions.fetchUser`); unset: payloads are applied as they come. */
+  fetchUser?: ProcessOptions["fetchUser"];
   logger?: Logger;
   /** Called once per answered delivery, after the response is decided (metrics). */
   onDelivery?: (delivery: DeliveryOutcome) => void;

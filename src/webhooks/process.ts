@@ -4,6 +4,7 @@ import {
   stackDeletedUserSchema,
   stackUserSchema,
   webhookEnvelopeSchema,
+  type StackUser,
   type UserEventType,
 } from "../stack";
 import {
@@ -18,6 +19,12 @@ import type { DeliveryRecord, SyncStore } from "../sync/store";
 export interface ProcessOptions {
   store: SyncStore;
   sync: SyncOptions;
+  /**
+   * Fetch-on-notify: with Stack's server API configured, a user event only says "this user changed"; the
+   * user's current state is read (null: deleted) and applied instead of the payload, so the result does not
+   * depend on the order deliveries arrive in.
+   */
+  fetchUser?: (userId: string) => Promise<StackUser | null>;
 }
 
 /**
@@ -43,8 +50,13 @@ export async function processDelivery(
   delivery.userId = seen.userId = envelope.userId;
 
   if (!isUserEventType(envelope.type)) return recordUnhandled(options.store, delivery);
-  const change = parseUserChange(envelope.type, envelope.data);
+  let change = parseUserChange(envelope.type, envelope.data);
   if (!change) return fail("invalid_payload");
+  if (options.fetchUser) {
+    // A redelivery needs no call to Stack: answer it before asking.
+    if (await isSettled(options.store, svixId)) return { status: "duplicate" };
+    change = await currentState(options.fetchUser, changedUserId(change));
+  }
 
   try {
     return await applyChange(options.store, change, delivery, options.sync);
@@ -52,6 +64,31 @@ export async function processDelivery(
     if (error instanceof SyncError && error.code === "email_conflict") return fail("email_conflict");
     throw error;
   }
+}
+
+function changedUserId(change: UserChange): string {
+  return change.kind === "snapshot" ? change.user.id : change.userId;
+}
+
+/** The change that brings a user to Stack's current state. A failing API is `unavailable`: Svix retries. */
+async function currentState(
+  fetchUser: (userId: string) => Promise<StackUser | null>,
+  userId: string,
+): Promise<UserChange> {
+  let user: StackUser | null;
+  try {
+    user = await fetchUser(userId);
+  } catch (error) {
+    throw new SyncError("unavailable", "Stack API call failed", { cause: error });
+  }
+  if (user === null) return { kind: "deletion", userId };
+  if (user.id !== userId) throw new SyncError("unavailable", "Stack API answered with another user");
+  return { kind: "snapshot", user };
+}
+
+async function isSettled(store: SyncStore, svixId: string): Promise<boolean> {
+  const outcome = await store.eventOutcome(svixId);
+  return outcome === "processed" || outcome === "ignored";
 }
 
 type Envelope =
