@@ -38,11 +38,27 @@ export function classifyDbError(error: unknown): DbFailure | null {
 
 type Part = Record<string, unknown>;
 
+/**
+ * pg's own errors about a connection that broke or could not be had. They are plain `Error`s without a
+ * code, and the Prisma adapter rethrows them as they are (e.g. a query inside a transaction whose server
+ * went away or whose backend was terminated).
+ */
+const PG_CONNECTION_MESSAGES = new Set([
+  "Client has encountered a connection error and is not queryable",
+  "Client was closed and is not queryable",
+  "Connection terminated unexpectedly",
+  "Connection terminated",
+  "Connection terminated due to connection timeout",
+  "timeout exceeded when trying to connect",
+  "Query read timeout",
+]);
+
 function isDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const name = error.name ?? error.constructor.name;
   if (name.startsWith("PrismaClient") || name === "DriverAdapterError" || name === "DatabaseError")
     return true;
+  if (PG_CONNECTION_MESSAGES.has(error.message)) return true;
   // Socket-level failures of pg (ECONNREFUSED, ECONNRESET, …) and PGlite's closed-instance errors.
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" && /^E[A-Z]+$/.test(code);
