@@ -16,6 +16,10 @@ export interface Config {
   passwordHashRounds: number;
   port: number;
   eventLogRetentionDays: number;
+  /** Opens the status page and /api/metrics in production; unset there, both stay closed. */
+  adminToken?: string;
+  /** Health turns 503 `reconcile_stale` past this age of the last successful reconcile; unset: 25 h. */
+  reconcileMaxAgeHours?: number;
 }
 
 /** A bad environment variable: the message is one line that names it. */
@@ -70,6 +74,8 @@ const VARIABLES = {
   PASSWORD_HASH_ROUNDS: integer(4, 31),
   PORT: integer(1, 65535),
   EVENT_LOG_RETENTION_DAYS: integer(2, 3650),
+  ADMIN_TOKEN: z.string().regex(/^\S{16,}$/, { error: "must be at least 16 characters without spaces" }),
+  RECONCILE_MAX_AGE_HOURS: integer(1, 8760),
 } as const;
 
 type Variables = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]> };
@@ -107,5 +113,7 @@ export function loadConfig(env: Environment = process.env, cwd: string = process
     passwordHashRounds: read(env, "PASSWORD_HASH_ROUNDS") ?? 12,
     port: read(env, "PORT") ?? 3000,
     eventLogRetentionDays: read(env, "EVENT_LOG_RETENTION_DAYS") ?? 7,
+    adminToken: read(env, "ADMIN_TOKEN"),
+    reconcileMaxAgeHours: read(env, "RECONCILE_MAX_AGE_HOURS"),
   };
 }

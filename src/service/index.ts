@@ -3,6 +3,7 @@ import { openDatabase, type Database } from "../db/index";
 import { pruneEventLog } from "../db/event-log";
 import { createSyncStore } from "../db/sync-store";
 import type { Logger } from "../log/index";
+import { createMetrics, createOps, type Metrics, type Ops } from "../ops/index";
 import type { SyncStore } from "../sync/store";
 import { createWebhookHandler, type WebhookHandler } from "../webhooks/handler";
 import { ensureDevSecret } from "./dev-secret";
@@ -17,6 +18,10 @@ export interface Service {
   logger: Logger;
   /** The webhook endpoint, `Request → Response`. */
   handleWebhook: WebhookHandler;
+  /** Prometheus series; the webhook path reports into them. */
+  metrics: Metrics;
+  /** Health, metrics, the status page and its sign-in, as framework-free functions. */
+  ops: Ops;
   close(): Promise<void>;
 }
 
@@ -32,14 +37,24 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   });
   const migrations = await db.migrate();
   if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, "migrations applied");
-  const store = createSyncStore(db.prisma);
+  const metrics = createMetrics();
+  const store = createSyncStore(db.prisma, { onRetry: metrics.observeRetry });
   const secrets = webhookSecrets(config, logger);
   const handleWebhook = createWebhookHandler({
     store,
     secrets,
-    sync: { syncAnonymousUsers: config.syncAnonymousUsers, passwordHashRounds: config.passwordHashRounds },
+    sync: {
+      syncAnonymousUsers: config.syncAnonymousUsers,
+      passwordHashRounds: config.passwordHashRounds,
+      onPasswordHash: metrics.observePasswordHash,
+    },
     logger,
+    onDelivery: metrics.observeDelivery,
   });
+  const ops = createOps({ config, db, metrics, startedAt: new Date() });
+  if (config.production && config.adminToken === undefined) {
+    logger.warn("ADMIN_TOKEN is not set: the status page and /api/metrics stay closed until it is");
+  }
   logger.info(
     {
       database: config.database.kind,
@@ -49,7 +64,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     },
     "stack-sync ready",
   );
-  return { config, db, store, logger, handleWebhook, close: () => db.close() };
+  return { config, db, store, logger, handleWebhook, metrics, ops, close: () => db.close() };
 }
 
 /** The configured secrets; outside production without any, a development secret kept in the data folder. */

@@ -7,6 +7,8 @@ import { usernameBase } from "./username";
 export interface SyncOptions {
   syncAnonymousUsers: boolean;
   passwordHashRounds: number;
+  /** Told how long each password hash took (metrics): bcrypt is most of a create's time. */
+  onPasswordHash?: (durationMs: number) => void;
 }
 
 /** Why a change was not applied although the delivery was valid. */
@@ -40,16 +42,20 @@ export async function applyChange(
   }
   // Hash before the transaction opens, and only when the user may have to be created:
   // a slow hash must never hold a connection or a lock.
-  let password =
-    (await store.userPresence(user.id)) === "absent"
-      ? await makeUnusablePassword(options.passwordHashRounds)
-      : null;
+  let password = (await store.userPresence(user.id)) === "absent" ? await hashPassword(options) : null;
   for (;;) {
     const result = await store.transaction(user.id, (tx) => applySnapshot(tx, user, delivery, password));
     if (result !== NEEDS_PASSWORD) return result;
     // The user vanished between the presence check and the transaction without a tombstone.
-    password = await makeUnusablePassword(options.passwordHashRounds);
+    password = await hashPassword(options);
   }
+}
+
+async function hashPassword(options: SyncOptions): Promise<string> {
+  const started = performance.now();
+  const password = await makeUnusablePassword(options.passwordHashRounds);
+  options.onPasswordHash?.(performance.now() - started);
+  return password;
 }
 
 /** Records a valid delivery of a type the sync does not handle. */
