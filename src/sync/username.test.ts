@@ -127,6 +127,16 @@ describe("usernameCandidates", () => {
     expect(usernameCandidates("john_smith", 10, 2)).toEqual(["john_smith10", "john_smith11"]);
   });
 
+  it.each(["admin", "root", "api", "support", "system", "null", "me", "settings", "www", "stack"])(
+    "counts %s, named by SPEC §4, as reserved and numbers it from 1",
+    (word) => {
+      expect(RESERVED_USERNAMES.has(word)).toBe(true);
+      expect(usernameCandidates(usernameBase(word.toUpperCase(), null), 0, 1)).toEqual(
+        word.length >= 3 ? [`${word}1`] : ["user1"],
+      );
+    },
+  );
+
   it.each([...RESERVED_USERNAMES])("never offers the reserved word %s bare", (word) => {
     const candidates = usernameCandidates(word, 0, 3);
     expect(candidates).not.toContain(word);

@@ -331,6 +331,37 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       }
     });
 
+    it.runIf(kind === "postgres")(
+      "answers 503 with Retry-After when no pool connection comes free in time, and writes nothing",
+      async () => {
+        const closable = await openClosableDatabase(kind, { poolSize: 1 });
+        try {
+          const busy = createWebhookHandler({ store: createSyncStore(closable.db.prisma), secrets: [TEST_SECRET], sync: TEST_SYNC_OPTIONS });
+          // Hold the pool's only connection in a long transaction.
+          let release!: () => void;
+          const held = closable.db.prisma.$transaction(
+            async (tx) => {
+              await tx.$executeRaw`SELECT 1`;
+              await new Promise<void>((resolve) => (release = resolve));
+            },
+            { timeout: 60_000 },
+          );
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const response = await busy(signedRequest(createdEvent(stackUser())));
+          release();
+          await held;
+          expect(response.headers.get("retry-after")).toBe("30");
+          await expectError(response, "unavailable");
+          expect(await closable.db.prisma.user.count()).toBe(0);
+          expect(await closable.db.prisma.webhookEvent.count()).toBe(0);
+          await closable.db.close();
+        } finally {
+          await closable.dispose();
+        }
+      },
+      30_000,
+    );
+
     it.runIf(kind === "postgres")("answers 503 with Retry-After when the PostgreSQL server cannot be reached", async () => {
       // Port 1 on the loopback: nothing listens there, so every connection is refused at once.
       const unreachable = await openDatabase({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none" }, { poolSize: 1 });
@@ -361,7 +392,7 @@ function paddedBody(event: EventBody, size: number): string {
  * A second database of the kind, which a test may close and then open again to look at what it holds:
  * PGlite in a folder on disk, or another database on the suite's PostgreSQL server.
  */
-async function openClosableDatabase(kind: DatabaseKind) {
+async function openClosableDatabase(kind: DatabaseKind, options: { poolSize?: number } = {}) {
   let dispose: () => Promise<void>;
   let reopen: () => Promise<Database>;
   if (kind === "pglite") {
@@ -370,7 +401,7 @@ async function openClosableDatabase(kind: DatabaseKind) {
     dispose = async () => rmSync(dir, { recursive: true, force: true });
   } else {
     const created = await createTestDatabase();
-    reopen = () => openDatabase({ kind: "postgres", url: created.url }, { poolSize: 2 });
+    reopen = () => openDatabase({ kind: "postgres", url: created.url }, { poolSize: options.poolSize ?? 2 });
     dispose = () => created.drop();
   }
   const db = await reopen();
