@@ -7,7 +7,7 @@ import { createdEvent, signedRequest, stackUser, TEST_SECRET, updatedEvent } fro
 
 const SERVER_KEY = "ssk_log-test-server-key-0123456789";
 const ADMIN_TOKEN = "log-test-admin-token-0123456789";
-const EMAILS = ["Jane.Doe@Example.com", "second.user@example.org", "taken@example.net"];
+const EMAILS = ["Jane.Doe@Example.com", "second.user@example.org", "taken@example.net"] as const;
 
 /** The service's real logger (createLogger: JSON, redaction), with every line it writes kept in memory. */
 function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
@@ -92,9 +92,9 @@ describe("logs of real deliveries and of the start-up", () => {
     const deliveries = capture.lines().filter((l) => l.msg === "webhook delivery");
     // An unverified svix-id is not logged: before the signature holds, the header is anyone's text.
     const ids = sent.map(([outcome], i) => (outcome === "invalid_signature" ? null : `msg_log_${i + 1}`));
-    expect(deliveries.map((l) => [l.svixId, l.outcome])).toEqual(
-      sent.map(([outcome], i) => [ids[i], outcome]).concat([["msg_log_8", deliveries[7]?.outcome]]),
-    );
+    const expected: unknown[][] = sent.map(([outcome], i) => [ids[i], outcome]);
+    expected.push(["msg_log_8", deliveries[7]?.outcome]);
+    expect(deliveries.map((l) => [l.svixId, l.outcome])).toEqual(expected);
     expect(deliveries[7]?.status).toBeGreaterThanOrEqual(500);
     expect(deliveries[0]).toMatchObject({
       level: 30,
