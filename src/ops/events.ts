@@ -44,30 +44,26 @@ export async function replayEvent(svixId: string, deps: ReplayDeps): Promise<Rep
 /** One line saying what a replay did, for the command line. */
 export function describeReplay(outcome: ReplayOutcome, retentionDays: number): string {
   const id = outcome.svixId;
-  switch (outcome.kind) {
-    case "refused":
-      switch (outcome.reason) {
-        case "unknown":
-          return `${id}: not in the event log (a wrong id, or pruned after ${retentionDays} days); nothing replayed.`;
-        case "not_failed":
-          return `${id}: the event is ${outcome.outcome}, not failed; only failed events are replayed.`;
-        case "no_payload":
-          return `${id}: the failed event has no kept body to replay; wait for Svix to retry it, or run reconcile.`;
-      }
-      break;
-    case "applied": {
-      const { result } = outcome;
-      const detail =
-        result.status === "processed"
-          ? ` (${result.change})`
-          : result.status === "ignored"
-            ? ` (${result.reason})`
-            : "";
-      return `${id}: ${result.status}${detail}.`;
-    }
-    case "failed": {
-      const attempts = outcome.attempts === null ? "" : ` (attempt ${outcome.attempts})`;
-      return `${id}: still failing${attempts}: ${outcome.code}: ${messageOf(outcome.code)}`;
-    }
+  if (outcome.kind === "applied") {
+    const { result } = outcome;
+    const detail =
+      result.status === "processed"
+        ? ` (${result.change})`
+        : result.status === "ignored"
+          ? ` (${result.reason})`
+          : "";
+    return `${id}: ${result.status}${detail}.`;
+  }
+  if (outcome.kind === "failed") {
+    const attempts = outcome.attempts === null ? "" : ` (attempt ${outcome.attempts})`;
+    return `${id}: still failing${attempts}: ${outcome.code}: ${messageOf(outcome.code)}`;
+  }
+  switch (outcome.reason) {
+    case "unknown":
+      return `${id}: not in the event log (a wrong id, or pruned after ${retentionDays} days); nothing replayed.`;
+    case "not_failed":
+      return `${id}: the event is ${outcome.outcome}, not failed; only failed events are replayed.`;
+    case "no_payload":
+      return `${id}: the failed event has no kept body to replay; wait for Svix to retry it, or run reconcile.`;
   }
 }

@@ -17,6 +17,7 @@ export { checkHealth, healthResponse, type HealthReason, type HealthReport } fro
 export { createMetrics, type Metrics } from "./metrics";
 export { describeReplay, replayEvent, type ReplayOutcome } from "./events";
 export { readEvents, type EventRow, type ReconcileRunRow, type TableCounts } from "./queries";
+export { recordReconcileRun, type ReconcileCounts, type RecordRunOptions } from "./reconcile-runs";
 export { loadStatus, type StatusData } from "./status";
 
 /** What the status page renders: the data, or the sign-in form when the request does not open it. */
