@@ -39,7 +39,9 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
 const boolean = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+  .string()
+  .transform((v) => v.toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }))
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const integer = (min: number, max: number) =>

@@ -51,6 +51,9 @@ const PG_CONNECTION_MESSAGES = new Set([
   "Connection terminated due to connection timeout",
   "timeout exceeded when trying to connect",
   "Query read timeout",
+  // A Database that was closed (shutdown under way): PGlite's and pg.Pool's words for it.
+  "PGlite is closed",
+  "Cannot use a pool after calling end on the pool",
 ]);
 
 function isDatabaseError(error: unknown): boolean {

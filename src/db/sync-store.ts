@@ -38,12 +38,12 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
       });
     },
 
-    async transaction(userId, work) {
+    async transaction(lockKey, work) {
       for (let attempt = 1; ; attempt++) {
         try {
           return await prisma.$transaction(async (tx) => {
-            if (userId !== null)
-              await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USER}::int4, hashtext(${userId}))`;
+            if (lockKey !== null)
+              await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USER}::int4, hashtext(${lockKey}))`;
             return work(transactionOver(tx));
           });
         } catch (error) {

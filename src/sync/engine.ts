@@ -117,7 +117,8 @@ async function recordIgnored(
   reason: IgnoreReason,
 ): Promise<SyncResult> {
   if (!delivery) return { status: "ignored", reason };
-  return store.transaction(userId, async (tx) => {
+  // A delivery about no user is serialized on its svix-id, so simultaneous copies record it once.
+  return store.transaction(userId ?? `delivery:${delivery.svixId}`, async (tx) => {
     if (isSettled(await tx.eventOutcome(delivery.svixId))) return { status: "duplicate" };
     await tx.recordOutcome(delivery, "ignored");
     return { status: "ignored", reason };

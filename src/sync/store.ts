@@ -41,11 +41,12 @@ export interface SyncStore {
   /** Where a user id stands, read without a transaction (to decide whether a password hash is needed). */
   userPresence(userId: string): Promise<UserPresence>;
   /**
-   * Runs `work` in a transaction that holds the lock of `userId` (when given), retrying serialization
+   * Runs `work` in a transaction that holds the lock of `lockKey` (a user id, or another key for changes
+   * that concern no user; null for none), retrying serialization
    * failures, deadlocks and lost races. Throws `SyncError("email_conflict")` when an email is held by
    * another user, and `SyncError("unavailable")` when the database cannot be reached or retries run out.
    */
-  transaction<T>(userId: string | null, work: (tx: SyncTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(lockKey: string | null, work: (tx: SyncTransaction) => Promise<T>): Promise<T>;
   /** Records a failed delivery (outside any transaction); a delivery already processed or ignored is left alone. */
   recordFailure(delivery: DeliveryRecord, errorCode: string, payload: string | null): Promise<void>;
 }

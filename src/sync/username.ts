@@ -91,6 +91,15 @@ export function usernameCandidate(base: string, n: number): string {
  * with one indexed query.
  */
 export function usernameCandidates(base: string, from: number, count: number): string[] {
-  const first = RESERVED_USERNAMES.has(base) ? 1 : 0;
-  return Array.from({ length: count }, (_, i) => usernameCandidate(base, first + from + i));
+  // Cutting a long base to fit a suffix can repeat a string ("…1b" + 1 and "…" + 11; "…9" + 9 is the base):
+  // each string is offered once, at its first position.
+  const offered = new Set<string>(RESERVED_USERNAMES.has(base) ? [base] : []);
+  const candidates: string[] = [];
+  for (let n = 0, position = 0; candidates.length < count; n++) {
+    const candidate = usernameCandidate(base, n);
+    if (offered.has(candidate)) continue;
+    offered.add(candidate);
+    if (position++ >= from) candidates.push(candidate);
+  }
+  return candidates;
 }

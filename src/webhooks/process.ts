@@ -47,7 +47,7 @@ export async function processDelivery(
   const envelope = parseEnvelope(body);
   if (!envelope.ok) return fail(envelope.code);
   delivery.type = seen.type = envelope.type;
-  delivery.userId = seen.userId = envelope.userId;
+  delivery.userId = seen.userId = isUserEventType(envelope.type) ? envelope.userId : null;
 
   if (!isUserEventType(envelope.type)) return recordUnhandled(options.store, delivery);
   let change = parseUserChange(envelope.type, envelope.data);
