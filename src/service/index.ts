@@ -4,6 +4,7 @@ import { pruneEventLog } from "../db/event-log";
 import { createSyncStore } from "../db/sync-store";
 import type { Logger } from "../log/index";
 import { createMetrics, createOps, type Metrics, type Ops } from "../ops/index";
+import { createStackApiClient, type StackApiClient } from "../stack/api";
 import type { SyncStore } from "../sync/store";
 import { createWebhookHandler, type WebhookHandler } from "../webhooks/handler";
 import { ensureDevSecret } from "./dev-secret";
@@ -40,9 +41,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const metrics = createMetrics();
   const store = createSyncStore(db.prisma, { onRetry: metrics.observeRetry });
   const secrets = webhookSecrets(config, logger);
+  const api = stackApi(config);
   const handleWebhook = createWebhookHandler({
     store,
     secrets,
+    fetchUser: api ? (id) => api.getUser(id) : undefined,
     sync: {
       syncAnonymousUsers: config.syncAnonymousUsers,
       passwordHashRounds: config.passwordHashRounds,
@@ -55,16 +58,44 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   if (config.production && config.adminToken === undefined) {
     logger.warn("ADMIN_TOKEN is not set: the status page and /api/metrics stay closed until it is");
   }
+  const prune = () =>
+    pruneEventLog(db.prisma, config.eventLogRetentionDays).then(
+      (count) =>
+        count > 0 && logger.info({ count, retentionDays: config.eventLogRetentionDays }, "event log pruned"),
+      (err: unknown) => logger.warn({ err }, "event log pruning failed"),
+    );
+  await prune();
+  const pruning = setInterval(prune, PRUNE_INTERVAL_MS).unref();
   logger.info(
     {
       database: config.database.kind,
       path: WEBHOOK_PATH,
-      secrets: secrets.length,
+      secretCount: secrets.length,
       anonymous: config.syncAnonymousUsers,
+      fetchOnNotify: api !== null,
     },
     "stack-sync ready",
   );
-  return { config, db, store, logger, handleWebhook, metrics, ops, close: () => db.close() };
+  return {
+    config,
+    db,
+    store,
+    logger,
+    handleWebhook,
+    metrics,
+    ops,
+    close: async () => {
+      clearInterval(pruning);
+      await db.close();
+    },
+  };
+}
+
+/** Stack's server API when a server key is configured (fetch-on-notify), else null. */
+function stackApi(config: Config): StackApiClient | null {
+  const { apiUrl, projectId, secretServerKey } = config.stack;
+  if (!secretServerKey || !projectId) return null;
+  return createStackApiClient({ apiUrl, projectId, secretServerKey });
 }
 
 /** The configured secrets; outside production without any, a development secret kept in the data folder. */
