@@ -4,6 +4,7 @@ import { openDatabase, type Database } from "../db/index";
 import { createSyncStore } from "../db/sync-store";
 import { describeReplay, replayEvent } from "../ops/events";
 import { readEvents, type EventRow } from "../ops/queries";
+import { createStackApiClient } from "../stack/api";
 
 const DEFAULT_LIMIT = 50;
 
@@ -34,6 +35,10 @@ program
   .argument("<svix-id>", "the event's svix-id (see `list --failed`)")
   .action(async (svixId: string) => {
     await withDatabase(async (config, db) => {
+      const { apiUrl, projectId, secretServerKey } = config.stack;
+      // As live deliveries do: with a server key, the event is a notification and Stack's current state applies.
+      const api =
+        projectId && secretServerKey ? createStackApiClient({ apiUrl, projectId, secretServerKey }) : null;
       const outcome = await replayEvent(svixId, {
         prisma: db.prisma,
         store: createSyncStore(db.prisma),
@@ -41,6 +46,7 @@ program
           syncAnonymousUsers: config.syncAnonymousUsers,
           passwordHashRounds: config.passwordHashRounds,
         },
+        ...(api && { fetchUser: (id: string) => api.getUser(id) }),
       });
       console.log(describeReplay(outcome, config.eventLogRetentionDays));
       if (outcome.kind !== "applied") process.exitCode = 1;

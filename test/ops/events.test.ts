@@ -72,6 +72,16 @@ describe.each(DATABASE_KINDS)("failed events on %s", (kind) => {
     expect(user).toMatchObject({ email: "shared@example.com", profile: { displayName: "New Comer" } });
   });
 
+  it("applies Stack's current state on replay with fetch-on-notify, as a live delivery would", async () => {
+    const { newcomer } = await emailConflict();
+    const current = { ...newcomer, primary_email: "newcomer@example.com" };
+    const fetchUser = async (id: string) => (id === newcomer.id ? current : null);
+    const outcome = await replayEvent("msg_conflict", { ...deps, fetchUser });
+    expect(outcome).toMatchObject({ kind: "applied", result: { status: "processed", change: "created" } });
+    const user = await test.db.prisma.user.findUnique({ where: { id: newcomer.id } });
+    expect(user?.email).toBe("newcomer@example.com");
+  });
+
   it("counts one more attempt and keeps the body when the cause is not fixed yet", async () => {
     await emailConflict();
     const outcome = await replayEvent("msg_conflict", deps);

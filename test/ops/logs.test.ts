@@ -1,13 +1,19 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index";
+import { createEmulator } from "../../src/emulator/index";
 import { createLogger, type Logger } from "../../src/log/index";
 import { startService, type Service } from "../../src/service/index";
 import { createdEvent, signedRequest, stackUser, TEST_SECRET, updatedEvent } from "../support/fixtures";
 
 const SERVER_KEY = "ssk_log-test-server-key-0123456789";
 const ADMIN_TOKEN = "log-test-admin-token-0123456789";
-const EMAILS = ["Jane.Doe@Example.com", "second.user@example.org", "taken@example.net"] as const;
+const EMAILS = [
+  "Jane.Doe@Example.com",
+  "second.user@example.org",
+  "taken@example.net",
+  "moved@example.com",
+] as const;
 
 /** The service's real logger (createLogger: JSON, redaction), with every line it writes kept in memory. */
 function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
@@ -40,62 +46,89 @@ function expectNoSecrets(text: string) {
 
 describe("logs of real deliveries and of the start-up", () => {
   const capture = capturingLogger();
+  // Stack's API, so deliveries run fetch-on-notify and the server key is really sent (and must never be logged).
+  const stack = createEmulator({ projectId: "proj_log_test", secretServerKey: SERVER_KEY });
   let service: Service;
 
   beforeAll(async () => {
     const config = loadConfig({
       DATABASE_URL: "memory:",
       STACK_WEBHOOK_SECRET: TEST_SECRET,
-      STACK_PROJECT_ID: "proj_log_test",
+      STACK_API_URL: await stack.start(),
+      STACK_PROJECT_ID: stack.projectId,
       STACK_SECRET_SERVER_KEY: SERVER_KEY,
       ADMIN_TOKEN,
       PASSWORD_HASH_ROUNDS: "4",
     });
     service = await startService(config, capture.logger);
   });
-  afterAll(() => service?.close().catch(() => undefined));
+  afterAll(async () => {
+    await stack.stop().catch(() => undefined);
+    await service?.close();
+  });
 
   it("write one JSON line per delivery, with svix-id, type, user id, outcome, status and duration, and no email or secret", async () => {
-    const jane = stackUser({ primary_email: EMAILS[0], display_name: "Jane Doe" });
-    const taken = stackUser({ primary_email: EMAILS[2] });
-    const sent: [string, Request][] = [
-      ["processed", signedRequest(createdEvent(jane), { svixId: "msg_log_1" })],
+    const quiet = { notify: false };
+    const jane = stack.users.create({ primary_email: EMAILS[0], display_name: "Jane Doe" }, quiet);
+    const taken = stack.users.create({ primary_email: EMAILS[2] }, quiet);
+    // A notification: fetch-on-notify applies Stack's state, whatever the body says.
+    const notify = (type: "user.created" | "user.updated", id: string, svixId: string) =>
+      signedRequest({ type, data: stackUser({ id }) }, { svixId });
+    const sent: [string, () => Request][] = [
+      ["processed", () => notify("user.created", jane.id, "msg_log_1")],
       [
         "processed",
-        signedRequest(updatedEvent({ ...jane, primary_email: EMAILS[1] }), { svixId: "msg_log_2" }),
+        () => {
+          stack.users.update(jane.id, { primary_email: EMAILS[1] }, quiet);
+          return notify("user.updated", jane.id, "msg_log_2");
+        },
       ],
-      ["processed", signedRequest(createdEvent(taken), { svixId: "msg_log_3" })],
+      ["processed", () => notify("user.created", taken.id, "msg_log_3")],
       [
         "email_conflict",
-        signedRequest(createdEvent(stackUser({ primary_email: EMAILS[2] })), { svixId: "msg_log_4" }),
+        () => {
+          // Stack moved the email to another user; ours still holds it until `taken`'s own event comes.
+          stack.users.update(taken.id, { primary_email: EMAILS[3] }, quiet);
+          const heir = stack.users.create({ primary_email: EMAILS[2] }, quiet);
+          return notify("user.created", heir.id, "msg_log_4");
+        },
       ],
       [
         "invalid_payload",
-        signedRequest(
-          { type: "user.created", data: { id: "u_bad", primary_email: EMAILS[0] } },
-          { svixId: "msg_log_5" },
-        ),
+        () =>
+          signedRequest(
+            { type: "user.created", data: { id: "u_bad", primary_email: EMAILS[0] } },
+            { svixId: "msg_log_5" },
+          ),
       ],
-      ["invalid_json", signedRequest(`{"primary_email":"${EMAILS[1]}"`, { svixId: "msg_log_6" })],
+      ["invalid_json", () => signedRequest(`{"primary_email":"${EMAILS[1]}"`, { svixId: "msg_log_6" })],
       [
         "invalid_signature",
-        signedRequest(createdEvent(jane), { svixId: "msg_log_7", secret: "whsec_d3Jvbmc=" }),
+        () =>
+          signedRequest(createdEvent(stackUser({ primary_email: EMAILS[0] })), {
+            svixId: "msg_log_7",
+            secret: "whsec_d3Jvbmc=",
+          }),
+      ],
+      [
+        "unavailable",
+        () =>
+          signedRequest(updatedEvent(stackUser({ id: jane.id, primary_email: EMAILS[1] })), {
+            svixId: "msg_log_8",
+          }),
       ],
     ];
-    for (const [, request] of sent) await service.handleWebhook(request);
-    // A database that went away: the error line carries the error, still without the user's data.
-    await service.db.close();
-    await service.handleWebhook(
-      signedRequest(createdEvent(stackUser({ primary_email: EMAILS[1] })), { svixId: "msg_log_8" }),
-    );
+    for (const [outcome, request] of sent) {
+      // Stack down: the API call fails, and the error line must still not carry the key or an email.
+      if (outcome === "unavailable") await stack.stop();
+      await service.handleWebhook(request());
+    }
 
     const deliveries = capture.lines().filter((l) => l.msg === "webhook delivery");
     // An unverified svix-id is not logged: before the signature holds, the header is anyone's text.
-    const ids = sent.map(([outcome], i) => (outcome === "invalid_signature" ? null : `msg_log_${i + 1}`));
-    const expected: unknown[][] = sent.map(([outcome], i) => [ids[i], outcome]);
-    expected.push(["msg_log_8", deliveries[7]?.outcome]);
-    expect(deliveries.map((l) => [l.svixId, l.outcome])).toEqual(expected);
-    expect(deliveries[7]?.status).toBeGreaterThanOrEqual(500);
+    expect(deliveries.map((l) => [l.svixId, l.outcome])).toEqual(
+      sent.map(([outcome], i) => [outcome === "invalid_signature" ? null : `msg_log_${i + 1}`, outcome]),
+    );
     expect(deliveries[0]).toMatchObject({
       level: 30,
       service: "stack-sync",
@@ -107,6 +140,7 @@ describe("logs of real deliveries and of the start-up", () => {
       durationMs: expect.any(Number),
     });
     expect(deliveries[3]).toMatchObject({ status: 409, type: "user.created", outcome: "email_conflict" });
+    expect(deliveries[7]).toMatchObject({ status: 503, outcome: "unavailable" });
     expect(
       capture.lines().some((l) => l.level === 50 && l.svixId === "msg_log_8" && l.err !== undefined),
     ).toBe(true);
