@@ -77,7 +77,7 @@ export function expectedRows(users: EmulatedUser[], syncAnonymous = false) {
 }
 
 /** The tables, in the same shape (username aside: it is made once and never compared with Stack). */
-export async function actualRows(test: TestDatabase) {
+export async function actualRows(test: Pick<TestDatabase, "db">) {
   const users = await test.db.prisma.user.findMany({ include: { profile: true }, orderBy: { id: "asc" } });
   return users.map((u) => ({
     id: u.id,
