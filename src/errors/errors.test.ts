@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_payload: 422,
   email_conflict: 409,
   unavailable: 503,
+  unauthorized: 401,
   internal_error: 500,
 };
 const CODES = Object.keys(STATUS) as ErrorCode[];

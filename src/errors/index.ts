@@ -11,6 +11,7 @@ export type ErrorCode =
   | "invalid_payload"
   | "email_conflict"
   | "unavailable"
+  | "unauthorized"
   | "internal_error";
 
 const MESSAGES: Record<ErrorCode, string> = {
@@ -22,6 +23,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   invalid_payload: "The event data does not fit the Stack Auth user schema.",
   email_conflict: "The email is held by another user.",
   unavailable: "The service cannot process this event now; try again later.",
+  unauthorized: "Send Authorization: Bearer <ADMIN_TOKEN>.",
   internal_error: "Something unexpected happened.",
 };
 
@@ -49,6 +51,7 @@ export function statusOf(code: ErrorCode): number {
     case "payload_too_large":
       return 413;
     case "invalid_signature":
+    case "unauthorized":
       return 401;
     case "invalid_json":
       return 400;
@@ -75,5 +78,6 @@ export function errorResponse(code: ErrorCode): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
   if (code === "method_not_allowed") headers["allow"] = "POST";
+  if (code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="stack-sync"';
   return new Response(JSON.stringify({ error: { code, message: messageOf(code) } }), { status, headers });
 }

@@ -44,13 +44,9 @@ export function credentialsOf(request: Request): Credentials {
 
 /** 401 for the metrics endpoint, in the service's error shape. */
 export function unauthorizedResponse(): Response {
-  return Response.json(
-    { error: { code: "unauthorized", message: "Send Authorization: Bearer <ADMIN_TOKEN>." } },
-    {
-      status: 401,
-      headers: { "www-authenticate": 'Bearer realm="stack-sync"', "cache-control": "no-store" },
-    },
-  );
+  const response = errorResponse("unauthorized");
+  response.headers.set("cache-control", "no-store");
+  return response;
 }
 
 /**
