@@ -1,16 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import cliProgress from "cli-progress";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig, type Config } from "../config/index";
 import { openDatabase } from "../db/index";
 import { createSyncStore } from "../db/sync-store";
 import { parseDuration } from "../reconcile/duration";
-import {
-  reconcile,
-  ReconcileRefusedError,
-  type ReconcileProgress,
-  type ReconcileSummary,
-} from "../reconcile/index";
+import { reconcile, ReconcileRefusedError } from "../reconcile/index";
+import { formatSummary, progressReporter } from "../reconcile/report";
 import { createStackApiClient } from "../stack/api";
 
 interface Options {
@@ -57,87 +52,24 @@ function shareArg(value: string): number {
   return n;
 }
 
-/** Progress on a terminal: one bar per phase. Elsewhere (CI, logs): a plain line every few seconds. */
-function progressReporter(): { report: (p: ReconcileProgress) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let bar: cliProgress.SingleBar | null = null;
-  let phase = "";
-  let lastLine = 0;
-  const show = (name: string, value: number, total: number) => {
-    if (!tty) {
-      if (Date.now() - lastLine < 2_000 && value < total) return;
-      lastLine = Date.now();
-      console.error(`reconcile: ${name} ${value}/${total}`);
-      return;
-    }
-    if (phase !== name) {
-      bar?.stop();
-      bar = new cliProgress.SingleBar(
-        {
-          format: `${name.padEnd(9)} [{bar}] {value}/{total} users | {duration_formatted}`,
-          hideCursor: true,
-          stream: process.stderr,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(total, value);
-      phase = name;
-    }
-    bar?.setTotal(total);
-    bar?.update(value);
-  };
-  return {
-    report(p) {
-      if (p.phase === "listing") show("listing", p.listed, Math.max(p.listed, p.localBefore));
-      else if (p.phase === "checking" || p.phase === "deleting") show(p.phase, p.done, p.total);
-      else if (p.phase === "conflicts")
-        console.error(`reconcile: retrying ${p.pending} user(s) whose email another user held`);
-      else if (!tty)
-        console.error(
-          `reconcile: Stack Auth ${p.reason === "rate_limited" ? "rate limit" : "unavailable"}, waiting ${p.seconds.toFixed(1)} s`,
-        );
-    },
-    done() {
-      bar?.stop();
-      bar = null;
-      phase = "";
-    },
-  };
-}
-
-function printSummary(summary: ReconcileSummary, json: boolean): void {
-  if (json) {
-    console.log(JSON.stringify(summary));
-    return;
+/**
+ * PGlite is one process's database: a second process on the same folder loses writes and can corrupt it. When
+ * the embedded database is in use and the service answers on its port, say so instead of opening it.
+ */
+async function embeddedDatabaseShared(config: Config): Promise<string | null> {
+  if (config.database.kind !== "pglite" || config.database.dataDir === null) return null;
+  try {
+    const probe = await fetch(`http://127.0.0.1:${config.port}/api/webhooks/stack/user/sync`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    if (probe.status !== 405) return null;
+  } catch {
+    return null;
   }
-  const { plan } = summary;
-  const lines = [
-    `${summary.dryRun ? "Dry run (nothing written)" : "Reconciled"} in ${(summary.durationMs / 1000).toFixed(1)} s: ` +
-      `${summary.stackUsers} users in Stack Auth, ${summary.localUsersBefore} here before the run.`,
-    `  ${summary.dryRun ? "would create" : "created"}: ${summary.created}   ${summary.dryRun ? "would update" : "updated"}: ${summary.updated}   ` +
-      `${summary.dryRun ? "would delete" : "deleted"}: ${summary.deleted}   unchanged: ${summary.unchanged}   skipped: ${summary.skipped}`,
-  ];
-  if (summary.missedByListing > 0)
-    lines.push(`  ${summary.missedByListing} user(s) moved during the listing and were read one by one.`);
-  if (summary.apiWaits > 0)
-    lines.push(`  waited ${summary.apiWaits} time(s) for Stack Auth (rate limit or unavailable).`);
-  if (summary.conflicts.length > 0)
-    lines.push(`  email held by another user, left as is: ${sample(summary.conflicts)}`);
-  if (summary.invalid.length > 0)
-    lines.push(`  not fitting the user schema, left as is: ${sample(summary.invalid.map((i) => i.id))}`);
-  if (summary.refusal && summary.dryRun) lines.push(`  a real run would stop: ${summary.refusal}`);
-  if (plan) {
-    if (plan.create.length > 0) lines.push(`  create: ${sample(plan.create.map((c) => c.id))}`);
-    if (plan.update.length > 0)
-      lines.push(`  update: ${sample(plan.update.map((u) => `${u.id} (${u.fields.join(", ")})`))}`);
-    if (plan.delete.length > 0) lines.push(`  delete: ${sample(plan.delete)}`);
-  }
-  console.log(lines.join("\n"));
-}
-
-function sample(items: string[], max = 10): string {
-  const shown = items.slice(0, max).join(", ");
-  return items.length > max ? `${shown}, … and ${items.length - max} more` : shown;
+  return (
+    `stack-sync is running on port ${config.port} with the embedded database (${config.database.dataDir}), which ` +
+    `only one process may open. Stop it first, or run both on PostgreSQL (DATABASE_URL=postgres://...).`
+  );
 }
 
 async function runOnce(config: Config, opts: Options, signal: AbortSignal): Promise<number> {
@@ -148,8 +80,13 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
     );
     return EXIT_FAILED;
   }
+  const sharing = await embeddedDatabaseShared(config);
+  if (sharing) {
+    console.error(`reconcile: ${sharing}`);
+    return EXIT_FAILED;
+  }
   const db = await openDatabase(config.database);
-  const progress = progressReporter();
+  const progress = progressReporter(process.stderr);
   try {
     await db.migrate();
     const summary = await reconcile({
@@ -168,13 +105,13 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
       signal,
     });
     progress.done();
-    printSummary(summary, opts.json);
+    console.log(opts.json ? JSON.stringify(summary) : formatSummary(summary));
     return 0;
   } catch (error) {
     progress.done();
     if (error instanceof ReconcileRefusedError) {
       console.error(`reconcile: ${error.message}`);
-      printSummary(error.summary, opts.json);
+      console.log(opts.json ? JSON.stringify(error.summary) : formatSummary(error.summary));
       return EXIT_REFUSED;
     }
     throw error;

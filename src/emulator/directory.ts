@@ -13,6 +13,7 @@ import {
   type UserRecord,
 } from "./user-model";
 import { formatIssues } from "./list-query";
+import { checkRestriction, patchedRecord } from "./user-update";
 
 /** Emulator-only choices at creation, which Stack makes itself (id, sign-up time) or through other routes (teams). */
 export interface CreateExtras {
@@ -109,98 +110,14 @@ export class UserDirectory {
     return record;
   }
 
-  /** `onUpdate` of Stack's users CRUD, step by step. */
+  /** `PATCH /api/v1/users/{id}`: Stack's `onUpdate` rules (see user-update.ts). */
   update(id: string, input: UpdateUserInput): UserRecord {
     const data = parse(updateUserSchema, input, "PATCH /api/v1/users/{user_id}");
-    const old = this.require(id);
-    const next = structuredClone(old);
-    const email =
-      data.primary_email === undefined
-        ? undefined
-        : data.primary_email
-          ? normalizeEmail(data.primary_email)
-          : null;
-    const oldPrimary = primaryChannel(old);
-    const removing = email === null;
-    const authEnabled = removing ? false : (data.primary_email_auth_enabled ?? !!oldPrimary?.usedForAuth);
-    const verified = removing ? false : (data.primary_email_verified ?? !!oldPrimary?.isVerified);
-    this.checkAuthData(
-      id,
-      email !== undefined ? email : (oldPrimary?.value ?? null),
-      verified,
-      authEnabled,
-      oldPrimary?.value ?? null,
-    );
-
-    if (email === null) {
-      for (const c of next.contactChannels) c.isPrimary = false;
-    } else if (email !== undefined) {
-      const existing = next.contactChannels.find((c) => c.value === email);
-      for (const c of next.contactChannels) c.isPrimary = false;
-      if (existing) {
-        Object.assign(existing, { isPrimary: true, usedForAuth: authEnabled });
-        if (data.primary_email_verified !== undefined) existing.isVerified = data.primary_email_verified;
-      } else {
-        next.contactChannels.push({
-          value: email,
-          isVerified: data.primary_email_verified ?? false,
-          isPrimary: true,
-          usedForAuth: authEnabled,
-        });
-      }
-    }
-    const primary = primaryChannel(next);
-    if (email === undefined && primary) {
-      if (data.primary_email_verified !== undefined) primary.isVerified = data.primary_email_verified;
-      if (data.primary_email_auth_enabled !== undefined) primary.usedForAuth = authEnabled;
-    }
-    if (data.otp_auth_enabled !== undefined) next.otpAuthEnabled = data.otp_auth_enabled;
-    if (data.passkey_auth_enabled === true) {
-      throw new StackHttpError(
-        statusError(
-          400,
-          "Cannot manually enable passkey auth, it is enabled iff there is a passkey auth method",
-        ),
-      );
-    }
-    if (data.passkey_auth_enabled === false) next.passkeyAuthEnabled = false;
-    const password = data.password !== undefined ? data.password : data.password_hash;
-    if (password !== undefined) {
-      if (password !== null && !primary)
-        throw new StackHttpError(statusError(400, "password is set but primary_email is not set"));
-      next.hasPassword = password !== null;
-    }
-    if (data.selected_team_id)
-      throw new StackHttpError(statusError(400, "The emulator does not model teams."));
-    // Upgrading an anonymous user is its real sign-up: Stack moves signedUpAt to now.
-    if (old.isAnonymous && data.is_anonymous === false) next.signedUpAtMillis = this.now();
-    if (data.is_anonymous !== undefined) next.isAnonymous = data.is_anonymous;
-
-    next.restrictedByAdmin = data.restricted_by_admin ?? old.restrictedByAdmin;
-    checkRestriction(
-      next.restrictedByAdmin,
-      data.restricted_by_admin_reason,
-      data.restricted_by_admin_private_details,
-    );
-    if (!next.restrictedByAdmin) {
-      next.restrictedByAdminReason = null;
-      next.restrictedByAdminPrivateDetails = null;
-    } else {
-      if (data.restricted_by_admin_reason !== undefined)
-        next.restrictedByAdminReason = data.restricted_by_admin_reason || null;
-      if (data.restricted_by_admin_private_details !== undefined) {
-        next.restrictedByAdminPrivateDetails = data.restricted_by_admin_private_details || null;
-      }
-    }
-    if (data.display_name !== undefined) next.displayName = data.display_name || null;
-    if (data.profile_image_url !== undefined) next.profileImageUrl = data.profile_image_url;
-    if (data.client_metadata !== undefined) next.clientMetadata = data.client_metadata;
-    if (data.client_read_only_metadata !== undefined)
-      next.clientReadOnlyMetadata = data.client_read_only_metadata;
-    if (data.server_metadata !== undefined) next.serverMetadata = data.server_metadata;
-    if (data.totp_secret_base64 !== undefined) next.requiresTotpMfa = data.totp_secret_base64 !== null;
-    if (data.country_code !== undefined) next.countryCode = data.country_code;
-    if (data.risk_scores) next.riskScores = { ...data.risk_scores.sign_up };
+    const next = patchedRecord(this.require(id), data, {
+      now: this.now(),
+      checkAuth: (email, verified, authEnabled, oldEmail) =>
+        this.checkAuthData(id, email, verified, authEnabled, oldEmail),
+    });
     this.commit(next);
     return next;
   }
@@ -314,23 +231,6 @@ export class UserDirectory {
     const owner = this.authEmails.get(email);
     if (owner !== undefined && owner !== id)
       throw new StackHttpError(KnownErrors.userEmailAlreadyExists(email));
-  }
-}
-
-function checkRestriction(
-  restricted: boolean,
-  reason: string | null | undefined,
-  details: string | null | undefined,
-): void {
-  if (restricted) return;
-  if (reason != null)
-    throw new StackHttpError(
-      statusError(400, "restricted_by_admin_reason requires restricted_by_admin=true"),
-    );
-  if (details != null) {
-    throw new StackHttpError(
-      statusError(400, "restricted_by_admin_private_details requires restricted_by_admin=true"),
-    );
   }
 }
 

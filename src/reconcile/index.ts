@@ -1,9 +1,9 @@
+export { reconcile } from "./reconcile";
 export {
-  reconcile,
   ReconcileRefusedError,
   type ReconcileOptions,
   type ReconcileProgress,
   type ReconcileSummary,
-} from "./reconcile";
+} from "./types";
 export type { ReconcilePlan } from "./plan";
 export { DEFAULT_RETRY, type RetryPolicy } from "./retry";
