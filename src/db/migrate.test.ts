@@ -64,12 +64,14 @@ function migrationSuite(backend: string, open: () => Promise<Opened>): void {
     let initName: string;
 
     beforeAll(async () => {
-      // A copy of the real migrations, so that broken ones can be added without touching the repo.
+      // A copy of the real init migration alone, so that broken ones can be added without touching the repo
+      // and the scenario does not change as the project's migrations grow.
       dir = await mkdtemp(path.join(tmpdir(), "migrations-"));
       await cp(defaultMigrationsDir(), dir, { recursive: true });
       const names = (await readdir(dir)).filter((n) => n !== "migration_lock.toml").sort();
-      expect(names).toHaveLength(1);
       initName = names[0] ?? "";
+      expect(initName).toMatch(/_init$/);
+      for (const later of names.slice(1)) await rm(path.join(dir, later), { recursive: true });
       db = await open();
     });
     afterAll(async () => {
@@ -210,9 +212,11 @@ describe("applyMigrations on PostgreSQL, concurrently", () => {
     const sessions = await Promise.all([openPg(url), openPg(url), openPg(url)]);
     try {
       const reports = await Promise.all(sessions.map((s) => applyMigrations(s.conn)));
-      expect(reports.flatMap((r) => r.applied)).toHaveLength(1);
+      const total = reports[0]?.total ?? 0;
+      expect(total).toBeGreaterThan(0);
+      expect(reports.flatMap((r) => r.applied)).toHaveLength(total);
       const first = sessions[0];
-      expect(first && (await rowsOf(first.conn))).toHaveLength(1);
+      expect(first && (await rowsOf(first.conn))).toHaveLength(total);
     } finally {
       await Promise.all(sessions.map((s) => s.close()));
     }
