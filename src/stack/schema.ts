@@ -10,7 +10,8 @@ const text = () => z.string().refine((s) => !s.includes("\u0000"), { error: "mus
  */
 export const stackUserSchema = z.looseObject({
   id: text().min(1).max(255),
-  primary_email: text().max(1024).nullable(),
+  // RFC 5321 caps an address at 254 characters; a longer one could never fit the unique index either.
+  primary_email: text().max(254).nullable(),
   primary_email_verified: z.boolean().optional(),
   primary_email_auth_enabled: z.boolean().optional(),
   display_name: text().max(1024).nullable(),

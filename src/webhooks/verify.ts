@@ -8,6 +8,9 @@ const HEADER_NAMES = {
   signature: ["svix-signature", "webhook-signature"],
 } as const;
 
+/** Longest `svix-id` accepted. */
+export const MAX_ID_LENGTH = 255;
+
 /** The signed identity of a delivery. */
 export interface VerifiedDelivery {
   /** The `svix-id`: constant across retries of one message, the only event identity Stack Auth gives. */
@@ -32,6 +35,8 @@ export function createVerifier(secrets: readonly string[]): Verifier {
     const signature = firstHeader(headers, HEADER_NAMES.signature);
     if (!id || !timestamp || !signature)
       throw new SyncError("invalid_signature", "missing signature headers");
+    // Svix ids are short (`msg_` + 27 characters); a longer one is malformed and could not be recorded.
+    if (id.length > MAX_ID_LENGTH) throw new SyncError("invalid_signature", "svix-id too long");
     const standard = { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature };
     let lastReason = "no secret matched";
     for (const webhook of webhooks) {
