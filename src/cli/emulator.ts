@@ -1,13 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig } from "../config/index";
+import { ConfigError, loadConfig } from "../config";
 import { chaosSchema } from "../emulator/admin-routes";
-import {
-  createEmulator,
-  randomOperation,
-  seededRandom,
-  seedUsers,
-  type ChaosSettings,
-} from "../emulator/index";
+import { createEmulator, randomOperation, seededRandom, seedUsers, type ChaosSettings } from "../emulator";
 import { parseDuration } from "../reconcile/duration";
 import { ensureDevSecret } from "../service/dev-secret";
 

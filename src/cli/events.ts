@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig, type Config } from "../config/index";
-import { openDatabase, type Database } from "../db/index";
+import { ConfigError, loadConfig, type Config } from "../config";
+import { openDatabase, type Database } from "../db";
 import { createSyncStore } from "../db/sync-store";
 import { describeReplay, replayEvent } from "../ops/events";
 import { readEvents, type EventRow } from "../ops/queries";

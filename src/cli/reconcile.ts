@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig, type Config } from "../config/index";
-import { openDatabase } from "../db/index";
+import { ConfigError, loadConfig, type Config } from "../config";
+import { openDatabase } from "../db";
 import { createSyncStore } from "../db/sync-store";
 import { parseDuration } from "../reconcile/duration";
-import { reconcile, ReconcileRefusedError } from "../reconcile/index";
+import { reconcile, ReconcileRefusedError } from "../reconcile";
 import { formatSummary, progressReporter } from "../reconcile/report";
 import { createStackApiClient } from "../stack/api";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
-import { ConfigError, loadConfig } from "../config/index";
+import { ConfigError, loadConfig } from "../config";
 import { UserDirectory } from "../emulator/directory";
 import { toStackUser } from "../emulator/user-model";
 import { readDevSecret } from "../service/dev-secret";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Config } from "./index.js";
+import { ConfigError, loadConfig, type Config } from "./index";
 
 const CWD = "/srv/app";
 const SECRET_A = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -92,9 +92,15 @@ describe("STACK_WEBHOOK_SECRET", () => {
 
   it("splits a list on spaces, commas and both", () => {
     const expected = [SECRET_A, SECRET_B, SECRET_C];
-    expect(load({ STACK_WEBHOOK_SECRET: `${SECRET_A} ${SECRET_B} ${SECRET_C}` }).webhookSecrets).toEqual(expected);
-    expect(load({ STACK_WEBHOOK_SECRET: `${SECRET_A},${SECRET_B},${SECRET_C}` }).webhookSecrets).toEqual(expected);
-    expect(load({ STACK_WEBHOOK_SECRET: ` ${SECRET_A} ,  ${SECRET_B},\n${SECRET_C}, ` }).webhookSecrets).toEqual(expected);
+    expect(load({ STACK_WEBHOOK_SECRET: `${SECRET_A} ${SECRET_B} ${SECRET_C}` }).webhookSecrets).toEqual(
+      expected,
+    );
+    expect(load({ STACK_WEBHOOK_SECRET: `${SECRET_A},${SECRET_B},${SECRET_C}` }).webhookSecrets).toEqual(
+      expected,
+    );
+    expect(
+      load({ STACK_WEBHOOK_SECRET: ` ${SECRET_A} ,  ${SECRET_B},\n${SECRET_C}, ` }).webhookSecrets,
+    ).toEqual(expected);
   });
 
   it.each([
@@ -116,12 +122,17 @@ describe("STACK_WEBHOOK_SECRET", () => {
 describe("STACK_API_URL, STACK_PROJECT_ID, STACK_SECRET_SERVER_KEY", () => {
   it("reads the API URL and drops trailing slashes", () => {
     expect(load({ STACK_API_URL: "http://localhost:8102//" }).stack.apiUrl).toBe("http://localhost:8102");
-    expect(load({ STACK_API_URL: "https://stack.example.com/base/" }).stack.apiUrl).toBe("https://stack.example.com/base");
+    expect(load({ STACK_API_URL: "https://stack.example.com/base/" }).stack.apiUrl).toBe(
+      "https://stack.example.com/base",
+    );
   });
 
-  it.each(["ftp://api.stack-auth.com", "api.stack-auth.com", "not a url"])("refuses the API URL %s", (url) => {
-    expect(configError({ STACK_API_URL: url }).variable).toBe("STACK_API_URL");
-  });
+  it.each(["ftp://api.stack-auth.com", "api.stack-auth.com", "not a url"])(
+    "refuses the API URL %s",
+    (url) => {
+      expect(configError({ STACK_API_URL: url }).variable).toBe("STACK_API_URL");
+    },
+  );
 
   it("reads the project id and the server key together", () => {
     expect(load({ STACK_PROJECT_ID: "proj-1", STACK_SECRET_SERVER_KEY: "ssk_abc" }).stack).toEqual({
@@ -203,14 +214,17 @@ describe("ConfigError", () => {
     EVENT_LOG_RETENTION_DAYS: "nope",
   };
 
-  it.each(Object.entries(bad))("for a bad %s is one line that starts with the variable's name", (variable, value) => {
-    const error = configError({ [variable]: value });
-    expect(error.name).toBe("ConfigError");
-    expect(error.variable).toBe(variable);
-    expect(error.message.startsWith(`${variable}: `)).toBe(true);
-    expect(error.message).not.toMatch(/[\r\n]/);
-    expect(error.message.length).toBeGreaterThan(variable.length + 10);
-  });
+  it.each(Object.entries(bad))(
+    "for a bad %s is one line that starts with the variable's name",
+    (variable, value) => {
+      const error = configError({ [variable]: value });
+      expect(error.name).toBe("ConfigError");
+      expect(error.variable).toBe(variable);
+      expect(error.message.startsWith(`${variable}: `)).toBe(true);
+      expect(error.message).not.toMatch(/[\r\n]/);
+      expect(error.message.length).toBeGreaterThan(variable.length + 10);
+    },
+  );
 
   it("names the bad variable when the others are fine", () => {
     const error = configError({

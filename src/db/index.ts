@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
-import type { DatabaseTarget } from "../config/index";
+import type { DatabaseTarget } from "../config";
 import { PrismaClient } from "../generated/prisma/client";
 import {
   applyMigrations,

@@ -38,9 +38,9 @@ function loadEngineClass(): Promise<typeof SchemaEngine> {
   engineClass ??= (async () => {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
-    const module = new WebAssembly.Module(await readFile(path.join(dir, "schema_engine_bg.wasm")));
+    const wasm = new WebAssembly.Module(await readFile(path.join(dir, "schema_engine_bg.wasm")));
     const imports = { "./schema_engine_bg.js": runtime as unknown as WebAssembly.ModuleImports };
-    const instance = new WebAssembly.Instance(module, imports);
+    const instance = new WebAssembly.Instance(wasm, imports);
     runtime.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return runtime.SchemaEngine;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { SyncError } from "../errors/index";
+import { SyncError } from "../errors";
 import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
 import { usernameCandidates } from "../sync/username";
 import type { PrismaClient } from "../generated/prisma/client";

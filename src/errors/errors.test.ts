@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RETRY_AFTER_SECONDS, SyncError, errorResponse, messageOf, statusOf, type ErrorCode } from "./index.js";
+import { RETRY_AFTER_SECONDS, SyncError, errorResponse, messageOf, statusOf, type ErrorCode } from "./index";
 
 /** SPEC §3's table, code by code (a Record, so that a new code without a row fails to compile). */
 const STATUS: Record<ErrorCode, number> = {
@@ -23,12 +23,15 @@ describe("statusOf", () => {
 });
 
 describe("errorResponse", () => {
-  it.each(CODES)("answers %s with its status and a JSON body holding only the code and a fixed message", async (code) => {
-    const response = errorResponse(code);
-    expect(response.status).toBe(STATUS[code]);
-    expect(response.headers.get("content-type")).toBe("application/json");
-    expect(await response.json()).toEqual({ error: { code, message: messageOf(code) } });
-  });
+  it.each(CODES)(
+    "answers %s with its status and a JSON body holding only the code and a fixed message",
+    async (code) => {
+      const response = errorResponse(code);
+      expect(response.status).toBe(STATUS[code]);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      expect(await response.json()).toEqual({ error: { code, message: messageOf(code) } });
+    },
+  );
 
   it.each(CODES.filter((c) => STATUS[c] === 503))("sends Retry-After with %s", (code) => {
     expect(errorResponse(code).headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../config/index";
+import { loadConfig } from "../config";
 import {
   ADMIN_COOKIE,
   SESSION_SECONDS,

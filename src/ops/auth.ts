@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { errorResponse } from "../errors/index";
+import { errorResponse } from "../errors";
 import { readBodyLimited } from "../webhooks/body";
 
 /** The cookie the status page's sign-in form sets: an expiry and its HMAC under ADMIN_TOKEN, never the token. */

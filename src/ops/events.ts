@@ -1,5 +1,5 @@
-import type { PrismaClient } from "../db/index";
-import { SyncError, messageOf, type ErrorCode } from "../errors/index";
+import type { PrismaClient } from "../db";
+import { SyncError, messageOf, type ErrorCode } from "../errors";
 import type { SyncResult } from "../sync/engine";
 import { processDelivery, type ProcessOptions } from "../webhooks/process";
 

@@ -1,4 +1,4 @@
-import type { Database } from "../db/index";
+import type { Database } from "../db";
 import { readEventSummary, readReconcileSummary, type EventSummary, type ReconcileSummary } from "./queries";
 
 /** Why the health check answers 503, as machine codes (docs/OPERATIONS.md says what to do about each). */

@@ -1,5 +1,5 @@
-import type { Config } from "../config/index";
-import type { Database } from "../db/index";
+import type { Config } from "../config";
+import type { Database } from "../db";
 import {
   credentialsOf,
   handleAdminLogin,

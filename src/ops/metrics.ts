@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { PrismaClient } from "../db/index";
+import type { PrismaClient } from "../db";
 import type { SyncStoreOptions } from "../db/sync-store";
 import type { DeliveryOutcome } from "../webhooks/handler";
 import { readEventSummary, readReconcileSummary, readReconcileTotals } from "./queries";

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../db/index";
+import type { PrismaClient } from "../db";
 
 /** What the event log says about the flow of deliveries. */
 export interface EventSummary {

@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../db/index";
+import type { PrismaClient } from "../db";
 
 /** What a reconcile run changed, as `reconcile_runs` records it. */
 export interface ReconcileCounts {

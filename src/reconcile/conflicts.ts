@@ -1,4 +1,4 @@
-import type { StackUser } from "../stack/index";
+import type { StackUser } from "../stack";
 import { storedEmail } from "../sync/user-state";
 
 export interface ConflictContext {

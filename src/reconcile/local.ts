@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../db/index";
+import type { PrismaClient } from "../db";
 
 const BATCH = 5_000;
 

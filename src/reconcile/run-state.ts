@@ -1,5 +1,5 @@
-import { SyncError } from "../errors/index";
-import type { StackUser } from "../stack/index";
+import { SyncError } from "../errors";
+import type { StackUser } from "../stack";
 import { applyChange, type SyncOptions, type SyncResult } from "../sync/engine";
 import type { SyncStore } from "../sync/store";
 

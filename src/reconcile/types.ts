@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../db/index";
+import type { PrismaClient } from "../db";
 import type { StackApiClient } from "../stack/api";
 import type { SyncOptions } from "../sync/engine";
 import type { SyncStore } from "../sync/store";

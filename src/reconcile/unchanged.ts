@@ -1,5 +1,5 @@
-import type { PrismaClient } from "../db/index";
-import type { StackUser } from "../stack/index";
+import type { PrismaClient } from "../db";
+import type { StackUser } from "../stack";
 import type { SyncOptions } from "../sync/engine";
 import { desiredUser } from "../sync/user-state";
 

@@ -1,9 +1,9 @@
-import type { Config } from "../config/index";
-import { openDatabase, type Database } from "../db/index";
+import type { Config } from "../config";
+import { openDatabase, type Database } from "../db";
 import { pruneEventLog } from "../db/event-log";
 import { createSyncStore } from "../db/sync-store";
-import type { Logger } from "../log/index";
-import { createMetrics, createOps, type Metrics, type Ops } from "../ops/index";
+import type { Logger } from "../log";
+import { createMetrics, createOps, type Metrics, type Ops } from "../ops";
 import { createStackApiClient, type StackApiClient } from "../stack/api";
 import type { SyncStore } from "../sync/store";
 import { createWebhookHandler, type WebhookHandler } from "../webhooks/handler";

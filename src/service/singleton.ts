@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from "../config/index";
-import { createLogger } from "../log/index";
+import { ConfigError, loadConfig } from "../config";
+import { createLogger } from "../log";
 import { startService, type Service } from "./index";
 
 // Next.js bundles the route handlers and instrumentation separately, so a module-level variable would

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmulator, type Emulator } from "../emulator/index";
+import { createEmulator, type Emulator } from "../emulator";
 import { createStackApiClient, parseRetryAfter, StackApiError, type StackApiClientOptions } from "./api";
 
 const PROJECT = "7d0c0a5e-2222-4333-8444-555566667777";

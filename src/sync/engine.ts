@@ -1,4 +1,4 @@
-import type { StackUser } from "../stack/index";
+import type { StackUser } from "../stack";
 import { makeUnusablePassword } from "./password";
 import type { DeliveryRecord, DesiredUser, StoredUser, SyncStore, SyncTransaction } from "./store";
 import { desiredUser } from "./user-state";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { StackUser } from "../stack/index.js";
-import { stackUserSchema } from "../stack/index.js";
-import { PLACEHOLDER_EMAIL_DOMAIN, desiredUser, placeholderEmail, planOf, storedEmail } from "./user-state.js";
+import type { StackUser } from "../stack";
+import { stackUserSchema } from "../stack";
+import { PLACEHOLDER_EMAIL_DOMAIN, desiredUser, placeholderEmail, planOf, storedEmail } from "./user-state";
 
 const ID = "6f1c2a8e-3d4b-4c5a-9e7f-0a1b2c3d4e5f";
 

@@ -1,4 +1,4 @@
-import type { StackUser } from "../stack/index";
+import type { StackUser } from "../stack";
 import type { DesiredUser } from "./store";
 
 export const PLANS = ["FREE", "PRO", "ENTERPRISE"] as const;

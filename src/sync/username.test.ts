@@ -7,7 +7,7 @@ import {
   usernameBase,
   usernameCandidate,
   usernameCandidates,
-} from "./username.js";
+} from "./username";
 
 /** What every username the sync stores must look like (SPEC §4 "Username"). */
 const USERNAME_SHAPE = /^[a-z0-9_]{1,24}$/;
@@ -123,7 +123,12 @@ describe("usernameBase", () => {
 
 describe("usernameCandidates", () => {
   it("tries the base itself first, then numbered suffixes", () => {
-    expect(usernameCandidates("john_smith", 0, 4)).toEqual(["john_smith", "john_smith1", "john_smith2", "john_smith3"]);
+    expect(usernameCandidates("john_smith", 0, 4)).toEqual([
+      "john_smith",
+      "john_smith1",
+      "john_smith2",
+      "john_smith3",
+    ]);
     expect(usernameCandidates("john_smith", 10, 2)).toEqual(["john_smith10", "john_smith11"]);
   });
 

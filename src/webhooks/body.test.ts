@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SyncError } from "../errors/index.js";
-import { MAX_BODY_BYTES, readBodyLimited } from "./body.js";
+import { SyncError } from "../errors";
+import { MAX_BODY_BYTES, readBodyLimited } from "./body";
 
 const URL = "http://localhost/api/webhooks/stack/user/sync";
 const CHUNK = 64 * 1024;
@@ -87,7 +87,11 @@ describe("readBodyLimited", () => {
 
   it("refuses a body of 2 MiB + 1 sent whole with its Content-Length", async () => {
     const body = filled(MAX_BODY_BYTES + 1);
-    const request = new Request(URL, { method: "POST", body, headers: { "content-length": String(body.byteLength) } });
+    const request = new Request(URL, {
+      method: "POST",
+      body,
+      headers: { "content-length": String(body.byteLength) },
+    });
     expect(await refusal(readBodyLimited(request))).toBe("payload_too_large");
   });
 
@@ -101,14 +105,18 @@ describe("readBodyLimited", () => {
 
   it("refuses a body longer than its declared Content-Length says", async () => {
     const { stream } = countingStream(MAX_BODY_BYTES + CHUNK);
-    expect(await refusal(readBodyLimited(streamed(stream, { "content-length": "100" })))).toBe("payload_too_large");
+    expect(await refusal(readBodyLimited(streamed(stream, { "content-length": "100" })))).toBe(
+      "payload_too_large",
+    );
   });
 
   it("ignores a Content-Length that is not a number and counts the bytes instead", async () => {
     const ok = countingStream(1000);
     expect((await readBodyLimited(streamed(ok.stream, { "content-length": "lots" }))).byteLength).toBe(1000);
     const big = countingStream(MAX_BODY_BYTES + 1);
-    expect(await refusal(readBodyLimited(streamed(big.stream, { "content-length": "lots" })))).toBe("payload_too_large");
+    expect(await refusal(readBodyLimited(streamed(big.stream, { "content-length": "lots" })))).toBe(
+      "payload_too_large",
+    );
   });
 
   it("refuses a 10 MiB stream after pulling little more than 2 MiB of it, and cancels the rest", async () => {
@@ -124,7 +132,9 @@ describe("readBodyLimited", () => {
   });
 
   it("honours a smaller limit when given one", async () => {
-    expect((await readBodyLimited(new Request(URL, { method: "POST", body: "12345" }), 5)).byteLength).toBe(5);
+    expect((await readBodyLimited(new Request(URL, { method: "POST", body: "12345" }), 5)).byteLength).toBe(
+      5,
+    );
     expect(await refusal(readBodyLimited(new Request(URL, { method: "POST", body: "123456" }), 5))).toBe(
       "payload_too_large",
     );

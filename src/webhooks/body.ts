@@ -1,4 +1,4 @@
-import { SyncError } from "../errors/index";
+import { SyncError } from "../errors";
 
 /** 2 MiB: a user object can carry a data-URL avatar of up to 1,000,000 characters. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;

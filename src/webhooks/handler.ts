@@ -1,5 +1,5 @@
-import { SyncError, errorResponse, type ErrorCode } from "../errors/index";
-import { silentLogger, type Logger } from "../log/index";
+import { SyncError, errorResponse, type ErrorCode } from "../errors";
+import { silentLogger, type Logger } from "../log";
 import type { SyncOptions, SyncResult } from "../sync/engine";
 import type { SyncStore } from "../sync/store";
 import { readBodyLimited } from "./body";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { SyncError } from "../errors/index.js";
-import { createVerifier, signPayload } from "./verify.js";
+import { SyncError } from "../errors";
+import { createVerifier, signPayload } from "./verify";
 
 // The test vector of STACK-AUTH.md (from Svix's documentation).
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -76,7 +76,9 @@ describe("createVerifier", () => {
   });
 
   it("refuses the test vector with the wrong secret", () => {
-    expect(outcome(() => createVerifier([OTHER_SECRET])(svixHeaders(), bytes(BODY)))).toBe("invalid_signature");
+    expect(outcome(() => createVerifier([OTHER_SECRET])(svixHeaders(), bytes(BODY)))).toBe(
+      "invalid_signature",
+    );
   });
 
   it("accepts a header with several signatures when one of them matches", () => {
@@ -116,12 +118,20 @@ describe("createVerifier", () => {
   });
 
   it("accepts the Standard Webhooks header names", () => {
-    const headers = new Headers({ "webhook-id": ID, "webhook-timestamp": String(TIMESTAMP), "webhook-signature": SIGNATURE });
+    const headers = new Headers({
+      "webhook-id": ID,
+      "webhook-timestamp": String(TIMESTAMP),
+      "webhook-signature": SIGNATURE,
+    });
     expect(createVerifier([SECRET])(headers, bytes(BODY))).toEqual({ id: ID, timestamp: TIMESTAMP });
   });
 
   it("reads header names in any case", () => {
-    const headers = new Headers({ "Svix-Id": ID, "SVIX-TIMESTAMP": String(TIMESTAMP), "Svix-Signature": SIGNATURE });
+    const headers = new Headers({
+      "Svix-Id": ID,
+      "SVIX-TIMESTAMP": String(TIMESTAMP),
+      "Svix-Signature": SIGNATURE,
+    });
     expect(createVerifier([SECRET])(headers, bytes(BODY)).id).toBe(ID);
   });
 
@@ -131,11 +141,18 @@ describe("createVerifier", () => {
     expect(outcome(() => createVerifier([SECRET])(headers, bytes(BODY)))).toBe("invalid_signature");
   });
 
-  it.each(["webhook-id", "webhook-timestamp", "webhook-signature"])("refuses a Standard Webhooks delivery without %s", (name) => {
-    const headers = new Headers({ "webhook-id": ID, "webhook-timestamp": String(TIMESTAMP), "webhook-signature": SIGNATURE });
-    headers.delete(name);
-    expect(outcome(() => createVerifier([SECRET])(headers, bytes(BODY)))).toBe("invalid_signature");
-  });
+  it.each(["webhook-id", "webhook-timestamp", "webhook-signature"])(
+    "refuses a Standard Webhooks delivery without %s",
+    (name) => {
+      const headers = new Headers({
+        "webhook-id": ID,
+        "webhook-timestamp": String(TIMESTAMP),
+        "webhook-signature": SIGNATURE,
+      });
+      headers.delete(name);
+      expect(outcome(() => createVerifier([SECRET])(headers, bytes(BODY)))).toBe("invalid_signature");
+    },
+  );
 
   it.each(["svix-id", "svix-timestamp", "svix-signature"])("refuses a delivery whose %s is empty", (name) => {
     const headers = svixHeaders();
@@ -165,9 +182,9 @@ describe("createVerifier", () => {
   });
 
   it("refuses a signature made for another timestamp, even a recent one", () => {
-    expect(outcome(() => createVerifier([SECRET])(svixHeaders(SIGNATURE, ID, TIMESTAMP + 1), bytes(BODY)))).toBe(
-      "invalid_signature",
-    );
+    expect(
+      outcome(() => createVerifier([SECRET])(svixHeaders(SIGNATURE, ID, TIMESTAMP + 1), bytes(BODY))),
+    ).toBe("invalid_signature");
   });
 
   it("accepts what signPayload signs, for any body, at the signing time", () => {

@@ -1,5 +1,5 @@
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { SyncError } from "../errors/index";
+import { SyncError } from "../errors";
 
 /** Svix's names for the three signature headers, and Standard Webhooks' names, which Svix also sends. */
 const HEADER_NAMES = {

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createEmulator, type Emulator } from "../../src/emulator/index";
-import { stackUserSchema } from "../../src/stack/index";
+import { createEmulator, type Emulator } from "../../src/emulator";
+import { stackUserSchema } from "../../src/stack";
 import { stackUser } from "../support/fixtures";
 
 const PROJECT = "0b4c2f3e-1111-4222-8333-444455556666";

@@ -10,7 +10,7 @@ import {
   SVIX_RETRY_SCHEDULE_MS,
   type Emulator,
   type EmulatorOptions,
-} from "../../src/emulator/index";
+} from "../../src/emulator";
 import { createVerifier } from "../../src/webhooks/verify";
 import { OTHER_SECRET, TEST_SECRET } from "../support/fixtures";
 

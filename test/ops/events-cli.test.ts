@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../src/db/index";
+import { openDatabase, type Database } from "../../src/db";
 import { createSyncStore } from "../../src/db/sync-store";
 import { createWebhookHandler } from "../../src/webhooks/handler";
 import { createdEvent, deletedEvent, signedRequest, stackUser, TEST_SECRET } from "../support/fixtures";

@@ -1,9 +1,9 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index";
-import { createEmulator } from "../../src/emulator/index";
-import { createLogger, type Logger } from "../../src/log/index";
-import { startService, type Service } from "../../src/service/index";
+import { loadConfig } from "../../src/config";
+import { createEmulator } from "../../src/emulator";
+import { createLogger, type Logger } from "../../src/log";
+import { startService, type Service } from "../../src/service";
 import { createdEvent, signedRequest, stackUser, TEST_SECRET, updatedEvent } from "../support/fixtures";
 
 const SERVER_KEY = "ssk_log-test-server-key-0123456789";

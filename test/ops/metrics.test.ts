@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index";
-import { silentLogger } from "../../src/log/index";
+import { loadConfig } from "../../src/config";
+import { silentLogger } from "../../src/log";
 import { sessionValue } from "../../src/ops/auth";
 import { createMetrics } from "../../src/ops/metrics";
-import { startService, type Service } from "../../src/service/index";
+import { startService, type Service } from "../../src/service";
 import { DATABASE_KINDS, type DatabaseKind } from "../support/databases";
 import { createdEvent, deletedEvent, signedRequest, stackUser, TEST_SECRET } from "../support/fixtures";
 import { createTestDatabase } from "../support/postgres";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../src/db/index";
+import { openDatabase, type Database } from "../../src/db";
 import { startAppServer, type AppServer } from "../support/app-server";
 import {
   createdEvent,

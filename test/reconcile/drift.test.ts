@@ -3,7 +3,7 @@
  * describes is repaired, the tables end equal to the emulator's users, and a second run changes nothing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { randomPerson, seededRandom, type Emulator } from "../../src/emulator/index";
+import { randomPerson, seededRandom, type Emulator } from "../../src/emulator";
 import { createSyncStore } from "../../src/db/sync-store";
 import { applyChange } from "../../src/sync/engine";
 import type { StackApiClient } from "../../src/stack/api";

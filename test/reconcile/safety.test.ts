@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSyncStore } from "../../src/db/sync-store";
-import { seededRandom, type Emulator } from "../../src/emulator/index";
-import { ReconcileRefusedError } from "../../src/reconcile/index";
+import { seededRandom, type Emulator } from "../../src/emulator";
+import { ReconcileRefusedError } from "../../src/reconcile";
 import type { StackApiClient } from "../../src/stack/api";
 import { applyChange } from "../../src/sync/engine";
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";

@@ -4,9 +4,9 @@ import {
   type Emulator,
   type EmulatedUser,
   type Random,
-} from "../../src/emulator/index";
+} from "../../src/emulator";
 import { createSyncStore } from "../../src/db/sync-store";
-import { reconcile, type ReconcileOptions, type ReconcileSummary } from "../../src/reconcile/index";
+import { reconcile, type ReconcileOptions, type ReconcileSummary } from "../../src/reconcile";
 import { createStackApiClient, type StackApiClient } from "../../src/stack/api";
 import { placeholderEmail, planOf } from "../../src/sync/user-state";
 import type { TestDatabase } from "../support/databases";

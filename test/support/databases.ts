@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from "../../src/db/index";
+import { openDatabase, type Database } from "../../src/db";
 import { createTestDatabase } from "./postgres";
 
 /** Both engines the service runs on; integration suites run once for each. */
@@ -30,7 +30,9 @@ export async function openTestDatabase(
   return {
     db,
     reset: async () => {
-      await db.prisma.$executeRawUnsafe("TRUNCATE users, profiles, user_tombstones, webhook_events, reconcile_runs");
+      await db.prisma.$executeRawUnsafe(
+        "TRUNCATE users, profiles, user_tombstones, webhook_events, reconcile_runs",
+      );
     },
     close: async () => {
       await db.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { StackUser } from "../../src/stack/index";
+import type { StackUser } from "../../src/stack";
 import { signPayload } from "../../src/webhooks/verify";
 
 /** The secret every test signs with (Svix's documented example secret). */

@@ -3,9 +3,16 @@
  * same message delivered many times at once, through the real handler, on both databases.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases.js";
-import { createdEvent, deletedEvent, signedRequest, stackUser, updatedEvent, type EventBody } from "../support/fixtures.js";
-import { counts, eventRow, handlerFor, tableState } from "../support/harness.js";
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
+import {
+  createdEvent,
+  deletedEvent,
+  signedRequest,
+  stackUser,
+  updatedEvent,
+  type EventBody,
+} from "../support/fixtures";
+import { counts, eventRow, handlerFor, tableState } from "../support/harness";
 
 type Handler = ReturnType<typeof handlerFor>;
 
@@ -44,7 +51,9 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
 
   it("processes twenty simultaneous deliveries of one svix-id once and answers duplicate to the rest", async () => {
     const user = stackUser({ display_name: "Only Once" });
-    const results = await Promise.all(Array.from({ length: 20 }, () => deliver(handler, createdEvent(user), "msg_same")));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => deliver(handler, createdEvent(user), "msg_same")),
+    );
     const statuses = results.map((r) => `${r.status} ${String(r.body.status)}`).sort();
     expect(statuses).toEqual(["200 processed", ...Array.from({ length: 19 }, () => "200 duplicate")].sort());
     expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 1 });
@@ -55,7 +64,9 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
   it("processes twenty simultaneous deliveries of one svix-id of a user.deleted once", async () => {
     const user = stackUser();
     await deliver(handler, createdEvent(user));
-    const results = await Promise.all(Array.from({ length: 20 }, () => deliver(handler, deletedEvent(user.id), "msg_del")));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => deliver(handler, deletedEvent(user.id), "msg_del")),
+    );
     expect(results.filter((r) => r.body.status === "processed")).toHaveLength(1);
     expect(results.filter((r) => r.body.status === "duplicate")).toHaveLength(19);
     expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 2 });
@@ -70,8 +81,14 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
       const results = await Promise.all(Array.from({ length: 20 }, () => deliver(handler, team, svixId)));
       expect(results.every((r) => r.status === 200)).toBe(true);
       const answers = results.map((r) => String(r.body.status));
-      expect({ round, ignored: answers.filter((a) => a === "ignored").length }).toEqual({ round, ignored: 1 });
-      expect({ round, duplicate: answers.filter((a) => a === "duplicate").length }).toEqual({ round, duplicate: 19 });
+      expect({ round, ignored: answers.filter((a) => a === "ignored").length }).toEqual({
+        round,
+        ignored: 1,
+      });
+      expect({ round, duplicate: answers.filter((a) => a === "duplicate").length }).toEqual({
+        round,
+        duplicate: 19,
+      });
       expect(await eventRow(test, svixId)).toMatchObject({ outcome: "ignored", attempts: 1 });
     }
     expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: rounds });
@@ -79,7 +96,9 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
 
   it("makes one user of the same user.created arriving twenty times at once under twenty svix-ids", async () => {
     const user = stackUser({ display_name: "Rate Limited" });
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => deliver(handler, createdEvent(user), `msg_rl_${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => deliver(handler, createdEvent(user), `msg_rl_${i}`)),
+    );
     expect(results).toEqual(results.map(() => ({ status: 200, body: { status: "processed" } })));
     expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 20 });
     expect((await tableState(test))[0]).toMatchObject({ id: user.id, username: "rate_limited" });
@@ -88,12 +107,18 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
   it("lets exactly one of two simultaneous sign-ups with the same email in, and answers 409 to the other", async () => {
     const a = stackUser({ primary_email: "race@example.com" });
     const b = stackUser({ primary_email: "race@example.com" });
-    const results = await Promise.all([deliver(handler, createdEvent(a), "msg_a"), deliver(handler, createdEvent(b), "msg_b")]);
+    const results = await Promise.all([
+      deliver(handler, createdEvent(a), "msg_a"),
+      deliver(handler, createdEvent(b), "msg_b"),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const winner = results[0]?.status === 200 ? a : b;
     const loserSvixId = results[0]?.status === 200 ? "msg_b" : "msg_a";
     expect((await tableState(test)).map((s) => s.id)).toEqual([winner.id]);
-    expect(await eventRow(test, loserSvixId)).toMatchObject({ outcome: "failed", errorCode: "email_conflict" });
+    expect(await eventRow(test, loserSvixId)).toMatchObject({
+      outcome: "failed",
+      errorCode: "email_conflict",
+    });
   });
 
   it("gives distinct usernames when clashing bases race: John Smith against John Smith1", async () => {
@@ -110,7 +135,9 @@ describe.each(DATABASE_KINDS)("concurrent deliveries on %s", (kind) => {
   it("ends a burst of creates, updates and a delete of one user with the delete, never with a 500", async () => {
     const user = stackUser({ display_name: "Busy User" });
     await deliver(handler, createdEvent(user));
-    const updates = Array.from({ length: 10 }, (_, i) => updatedEvent({ ...user, display_name: `Busy ${i}` }));
+    const updates = Array.from({ length: 10 }, (_, i) =>
+      updatedEvent({ ...user, display_name: `Busy ${i}` }),
+    );
     const burst = [...updates, createdEvent(user), deletedEvent(user.id), ...updates];
     const results = await Promise.all(burst.map((b) => deliver(handler, b)));
     expect(results.every((r) => r.status === 200)).toBe(true);

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../../src/db/index.js";
-import { createSyncStore } from "../../src/db/sync-store.js";
-import { messageOf, type ErrorCode } from "../../src/errors/index.js";
-import { MAX_BODY_BYTES } from "../../src/webhooks/body.js";
-import { createWebhookHandler } from "../../src/webhooks/handler.js";
-import { DATABASE_KINDS, openTestDatabase, type DatabaseKind, type TestDatabase } from "../support/databases.js";
+import { openDatabase, type Database } from "../../src/db";
+import { createSyncStore } from "../../src/db/sync-store";
+import { messageOf, type ErrorCode } from "../../src/errors";
+import { MAX_BODY_BYTES } from "../../src/webhooks/body";
+import { createWebhookHandler } from "../../src/webhooks/handler";
+import { DATABASE_KINDS, openTestDatabase, type DatabaseKind, type TestDatabase } from "../support/databases";
 import {
   TEST_SECRET,
   WEBHOOK_URL,
@@ -22,9 +22,9 @@ import {
   updatedEvent,
   type EventBody,
   type SignOptions,
-} from "../support/fixtures.js";
-import { TEST_SYNC_OPTIONS, counts, eventRow, handlerFor, tableState } from "../support/harness.js";
-import { createTestDatabase } from "../support/postgres.js";
+} from "../support/fixtures";
+import { TEST_SYNC_OPTIONS, counts, eventRow, handlerFor, tableState } from "../support/harness";
+import { createTestDatabase } from "../support/postgres";
 
 type Handler = ReturnType<typeof handlerFor>;
 
@@ -62,20 +62,26 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
   beforeEach(() => test.reset());
 
   describe("405 method_not_allowed", () => {
-    it.each(["GET", "HEAD", "OPTIONS"])("answers a %s with 405 and Allow: POST, writing nothing", async (method) => {
-      const response = await handler(new Request(WEBHOOK_URL, { method }));
-      expect(response.status).toBe(405);
-      expect(response.headers.get("allow")).toBe("POST");
-      if (method !== "HEAD") await expectError(response, "method_not_allowed");
-      expect(await counts(test)).toEqual(NOTHING);
-    });
+    it.each(["GET", "HEAD", "OPTIONS"])(
+      "answers a %s with 405 and Allow: POST, writing nothing",
+      async (method) => {
+        const response = await handler(new Request(WEBHOOK_URL, { method }));
+        expect(response.status).toBe(405);
+        expect(response.headers.get("allow")).toBe("POST");
+        if (method !== "HEAD") await expectError(response, "method_not_allowed");
+        expect(await counts(test)).toEqual(NOTHING);
+      },
+    );
 
-    it.each(["PUT", "PATCH", "DELETE"])("answers a correctly signed %s of a user.created with 405, writing nothing", async (method) => {
-      const response = await handler(signedRequest(createdEvent(stackUser()), { method }));
-      expect(response.headers.get("allow")).toBe("POST");
-      await expectError(response, "method_not_allowed");
-      expect(await counts(test)).toEqual(NOTHING);
-    });
+    it.each(["PUT", "PATCH", "DELETE"])(
+      "answers a correctly signed %s of a user.created with 405, writing nothing",
+      async (method) => {
+        const response = await handler(signedRequest(createdEvent(stackUser()), { method }));
+        expect(response.headers.get("allow")).toBe("POST");
+        await expectError(response, "method_not_allowed");
+        expect(await counts(test)).toEqual(NOTHING);
+      },
+    );
   });
 
   describe("413 payload_too_large", () => {
@@ -90,7 +96,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       const user = stackUser({ display_name: "Exactly Two" });
       const body = paddedBody(createdEvent(user), MAX_BODY_BYTES);
       const response = await send(handler, body);
-      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { status: "processed" } });
+      expect({ status: response.status, body: await response.json() }).toEqual({
+        status: 200,
+        body: { status: "processed" },
+      });
       expect((await tableState(test)).map((u) => u.id)).toEqual([user.id]);
     });
 
@@ -108,20 +117,23 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       ["a cut-off object", '{"type":"user.created","data":{'],
       ["an empty body", ""],
       ["JSON with a trailing comma", '{"type":"user.created",}'],
-    ])("answers a verified body of %s with 400 and logs it as failed with its payload", async (_label, body) => {
-      const response = await send(handler, body, { svixId: "msg_bad_json" });
-      await expectError(response, "invalid_json");
-      expect(await eventRow(test, "msg_bad_json")).toMatchObject({
-        svixId: "msg_bad_json",
-        outcome: "failed",
-        errorCode: "invalid_json",
-        attempts: 1,
-        payload: body,
-        type: null,
-        userId: null,
-      });
-      expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
-    });
+    ])(
+      "answers a verified body of %s with 400 and logs it as failed with its payload",
+      async (_label, body) => {
+        const response = await send(handler, body, { svixId: "msg_bad_json" });
+        await expectError(response, "invalid_json");
+        expect(await eventRow(test, "msg_bad_json")).toMatchObject({
+          svixId: "msg_bad_json",
+          outcome: "failed",
+          errorCode: "invalid_json",
+          attempts: 1,
+          payload: body,
+          type: null,
+          userId: null,
+        });
+        expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+      },
+    );
 
     it("answers a verified body that is not UTF-8 with 400 and logs it with the bad bytes replaced", async () => {
       const prefix = new TextEncoder().encode('{"type":"user.created","data":{"display_name":"');
@@ -135,15 +147,27 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     });
 
     it("answers a verified body with a raw NUL byte with 400 and still logs it", async () => {
-      const body = new Uint8Array([...new TextEncoder().encode('{"type":"'), 0x00, ...new TextEncoder().encode('"}')]);
+      const body = new Uint8Array([
+        ...new TextEncoder().encode('{"type":"'),
+        0x00,
+        ...new TextEncoder().encode('"}'),
+      ]);
       await expectError(await send(handler, body, { svixId: "msg_nul" }), "invalid_json");
-      expect(await eventRow(test, "msg_nul")).toMatchObject({ outcome: "failed", errorCode: "invalid_json", payload: '{"type":"\uFFFD"}' });
+      expect(await eventRow(test, "msg_nul")).toMatchObject({
+        outcome: "failed",
+        errorCode: "invalid_json",
+        payload: '{"type":"\uFFFD"}',
+      });
     });
 
     it("counts a second failed delivery of the same svix-id as a second attempt", async () => {
       await send(handler, "nope", { svixId: "msg_twice_bad" });
       await expectError(await send(handler, "still nope", { svixId: "msg_twice_bad" }), "invalid_json");
-      expect(await eventRow(test, "msg_twice_bad")).toMatchObject({ outcome: "failed", attempts: 2, payload: "still nope" });
+      expect(await eventRow(test, "msg_twice_bad")).toMatchObject({
+        outcome: "failed",
+        attempts: 2,
+        payload: "still nope",
+      });
     });
   });
 
@@ -156,7 +180,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       ["user.created", "a numeric email", { ...base(), primary_email: 12 }],
       ["user.created", "a missing primary_email", (({ primary_email: _e, ...rest }) => rest)(base())],
       ["user.created", "a display name of 1025 characters", { ...base(), display_name: "x".repeat(1025) }],
-      ["user.created", "an avatar of 1,000,001 characters", { ...base(), profile_image_url: "a".repeat(1_000_001) }],
+      [
+        "user.created",
+        "an avatar of 1,000,001 characters",
+        { ...base(), profile_image_url: "a".repeat(1_000_001) },
+      ],
       ["user.created", "a NUL character in the display name", { ...base(), display_name: "bad\u0000name" }],
       ["user.created", "is_anonymous as a string", { ...base(), is_anonymous: "yes" }],
       ["user.created", "null data", null],
@@ -166,13 +194,22 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       ["user.deleted", "a numeric id", { id: 7, teams: [] }],
     ];
 
-    it.each(cases)("answers a verified %s with %s with 422 and logs it as failed", async (type, _label, data) => {
-      const body = JSON.stringify({ type, data });
-      await expectError(await send(handler, body, { svixId: "msg_invalid" }), "invalid_payload");
-      const row = await eventRow(test, "msg_invalid");
-      expect(row).toMatchObject({ outcome: "failed", errorCode: "invalid_payload", type, attempts: 1, payload: body });
-      expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
-    });
+    it.each(cases)(
+      "answers a verified %s with %s with 422 and logs it as failed",
+      async (type, _label, data) => {
+        const body = JSON.stringify({ type, data });
+        await expectError(await send(handler, body, { svixId: "msg_invalid" }), "invalid_payload");
+        const row = await eventRow(test, "msg_invalid");
+        expect(row).toMatchObject({
+          outcome: "failed",
+          errorCode: "invalid_payload",
+          type,
+          attempts: 1,
+          payload: body,
+        });
+        expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+      },
+    );
 
     it("logs the user id of an invalid user.updated when the id itself is readable", async () => {
       const user = base();
@@ -202,7 +239,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       expect([400, 422]).toContain(response.status);
       const code = response.status === 400 ? "invalid_json" : "invalid_payload";
       await expectError(response, code);
-      expect(await eventRow(test, "msg_not_event")).toMatchObject({ outcome: "failed", errorCode: code, payload: body });
+      expect(await eventRow(test, "msg_not_event")).toMatchObject({
+        outcome: "failed",
+        errorCode: code,
+        payload: body,
+      });
       expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
     });
   });
@@ -233,12 +274,19 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       await send(handler, createdEvent(a));
       await send(handler, createdEvent(b));
       const before = await tableState(test);
-      const response = await send(handler, updatedEvent({ ...b, primary_email: "alpha@example.com", display_name: "Beta 2" }), {
-        svixId: "msg_update_conflict",
-      });
+      const response = await send(
+        handler,
+        updatedEvent({ ...b, primary_email: "alpha@example.com", display_name: "Beta 2" }),
+        {
+          svixId: "msg_update_conflict",
+        },
+      );
       await expectError(response, "email_conflict");
       expect(await tableState(test)).toEqual(before);
-      expect(await eventRow(test, "msg_update_conflict")).toMatchObject({ outcome: "failed", errorCode: "email_conflict" });
+      expect(await eventRow(test, "msg_update_conflict")).toMatchObject({
+        outcome: "failed",
+        errorCode: "email_conflict",
+      });
     });
 
     it("processes the failed delivery when it is retried after the conflict is gone, counting two attempts", async () => {
@@ -251,7 +299,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       // The holder's change arrives; Svix then retries the same message under the same svix-id.
       await send(handler, updatedEvent({ ...holder, primary_email: "moved@example.com" }));
       const response = await send(handler, body, { svixId: "msg_retry" });
-      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { status: "processed" } });
+      expect({ status: response.status, body: await response.json() }).toEqual({
+        status: 200,
+        body: { status: "processed" },
+      });
       expect(await eventRow(test, "msg_retry")).toMatchObject({
         outcome: "processed",
         errorCode: null,
@@ -259,7 +310,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
         attempts: 2,
       });
       const state = await tableState(test);
-      expect(state.find((u) => u.id === newcomer.id)).toMatchObject({ email: "moving@example.com", username: "patient" });
+      expect(state.find((u) => u.id === newcomer.id)).toMatchObject({
+        email: "moving@example.com",
+        username: "patient",
+      });
       expect(state.find((u) => u.id === holder.id)?.email).toBe("moved@example.com");
 
       // A third delivery of it is now a duplicate.
@@ -272,7 +326,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       const holder = stackUser({ primary_email: "freed@example.com" });
       await send(handler, createdEvent(holder));
       const newcomer = stackUser({ primary_email: "freed@example.com" });
-      await expectError(await send(handler, createdEvent(newcomer), { svixId: "msg_wait" }), "email_conflict");
+      await expectError(
+        await send(handler, createdEvent(newcomer), { svixId: "msg_wait" }),
+        "email_conflict",
+      );
       await send(handler, deletedEvent(holder.id));
       const response = await send(handler, createdEvent(newcomer), { svixId: "msg_wait" });
       expect(response.status).toBe(200);
@@ -285,7 +342,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       const closable = await openClosableDatabase(kind);
       try {
         const seeded = stackUser({ display_name: "Seeded", primary_email: "seeded@example.com" });
-        const live = createWebhookHandler({ store: createSyncStore(closable.db.prisma), secrets: [TEST_SECRET], sync: TEST_SYNC_OPTIONS });
+        const live = createWebhookHandler({
+          store: createSyncStore(closable.db.prisma),
+          secrets: [TEST_SECRET],
+          sync: TEST_SYNC_OPTIONS,
+        });
         expect((await live(signedRequest(createdEvent(seeded), { svixId: "msg_seed" }))).status).toBe(200);
         await closable.db.close();
 
@@ -298,16 +359,24 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
           ["a new user", signedRequest(createdEvent(stackUser({ display_name: "Newcomer" })))],
           ["an update", signedRequest(updatedEvent({ ...seeded, display_name: "Changed" }))],
           ["a delete", signedRequest(deletedEvent(seeded.id))],
-          ["a redelivery of a processed svix-id", signedRequest(createdEvent(seeded), { svixId: "msg_seed" })],
+          [
+            "a redelivery of a processed svix-id",
+            signedRequest(createdEvent(seeded), { svixId: "msg_seed" }),
+          ],
           ["an unhandled type", signedRequest({ type: "team.created", data: { id: "team" } })],
-          ["an anonymous user", signedRequest(createdEvent(stackUser({ is_anonymous: true, primary_email: null })))],
+          [
+            "an anonymous user",
+            signedRequest(createdEvent(stackUser({ is_anonymous: true, primary_email: null }))),
+          ],
           ["a body that is not JSON", signedRequest("not json")],
           ["an invalid user", signedRequest({ type: "user.created", data: { id: 1 } })],
         ];
         for (const [label, request] of deliveries) {
           const response = await closedHandler(request);
           expect.soft({ label, status: response.status }).toEqual({ label, status: 503 });
-          expect.soft({ label, retryAfter: response.headers.get("retry-after") }).toEqual({ label, retryAfter: "30" });
+          expect
+            .soft({ label, retryAfter: response.headers.get("retry-after") })
+            .toEqual({ label, retryAfter: "30" });
           expect.soft({ label, body: await response.json() }).toEqual({
             label,
             body: { error: { code: "unavailable", message: messageOf("unavailable") } },
@@ -321,10 +390,14 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
           reopened.prisma.userTombstone.count(),
           reopened.prisma.webhookEvent.findMany(),
         ]);
-        expect(users.map((u) => ({ id: u.id, email: u.email, displayName: u.profile?.displayName }))).toEqual([
-          { id: seeded.id, email: "seeded@example.com", displayName: "Seeded" },
-        ]);
-        expect({ profiles, tombstones, events: events.map((e) => e.svixId) }).toEqual({ profiles: 1, tombstones: 0, events: ["msg_seed"] });
+        expect(users.map((u) => ({ id: u.id, email: u.email, displayName: u.profile?.displayName }))).toEqual(
+          [{ id: seeded.id, email: "seeded@example.com", displayName: "Seeded" }],
+        );
+        expect({ profiles, tombstones, events: events.map((e) => e.svixId) }).toEqual({
+          profiles: 1,
+          tombstones: 0,
+          events: ["msg_seed"],
+        });
         await reopened.close();
       } finally {
         await closable.dispose();
@@ -336,7 +409,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       async () => {
         const closable = await openClosableDatabase(kind, { poolSize: 1 });
         try {
-          const busy = createWebhookHandler({ store: createSyncStore(closable.db.prisma), secrets: [TEST_SECRET], sync: TEST_SYNC_OPTIONS });
+          const busy = createWebhookHandler({
+            store: createSyncStore(closable.db.prisma),
+            secrets: [TEST_SECRET],
+            sync: TEST_SYNC_OPTIONS,
+          });
           // Hold the pool's only connection in a long transaction.
           let release!: () => void;
           const held = closable.db.prisma.$transaction(
@@ -362,20 +439,30 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       30_000,
     );
 
-    it.runIf(kind === "postgres")("answers 503 with Retry-After when the PostgreSQL server cannot be reached", async () => {
-      // Port 1 on the loopback: nothing listens there, so every connection is refused at once.
-      const unreachable = await openDatabase({ kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none" }, { poolSize: 1 });
-      try {
-        const far = createWebhookHandler({ store: createSyncStore(unreachable.prisma), secrets: [TEST_SECRET], sync: TEST_SYNC_OPTIONS });
-        for (const request of [signedRequest(createdEvent(stackUser())), signedRequest("not json")]) {
-          const response = await far(request);
-          expect(response.headers.get("retry-after")).toBe("30");
-          await expectError(response, "unavailable");
+    it.runIf(kind === "postgres")(
+      "answers 503 with Retry-After when the PostgreSQL server cannot be reached",
+      async () => {
+        // Port 1 on the loopback: nothing listens there, so every connection is refused at once.
+        const unreachable = await openDatabase(
+          { kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none" },
+          { poolSize: 1 },
+        );
+        try {
+          const far = createWebhookHandler({
+            store: createSyncStore(unreachable.prisma),
+            secrets: [TEST_SECRET],
+            sync: TEST_SYNC_OPTIONS,
+          });
+          for (const request of [signedRequest(createdEvent(stackUser())), signedRequest("not json")]) {
+            const response = await far(request);
+            expect(response.headers.get("retry-after")).toBe("30");
+            await expectError(response, "unavailable");
+          }
+        } finally {
+          await unreachable.close();
         }
-      } finally {
-        await unreachable.close();
-      }
-    });
+      },
+    );
   });
 });
 

@@ -3,8 +3,8 @@
  * than fetch-on-notify), through the real handler, on both databases.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { StackUser } from "../../src/stack/index.js";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases.js";
+import type { StackUser } from "../../src/stack";
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
 import {
   createdEvent,
   deletedEvent,
@@ -13,8 +13,8 @@ import {
   updatedEvent,
   type EventBody,
   type SignOptions,
-} from "../support/fixtures.js";
-import { counts, eventRow, handlerFor, tableState } from "../support/harness.js";
+} from "../support/fixtures";
+import { counts, eventRow, handlerFor, tableState } from "../support/harness";
 
 type Handler = ReturnType<typeof handlerFor>;
 
@@ -112,7 +112,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
           plan: "ENTERPRISE",
         },
       ]);
-      expect(await eventRow(test, "msg_update")).toMatchObject({ type: "user.updated", userId: user.id, outcome: "processed" });
+      expect(await eventRow(test, "msg_update")).toMatchObject({
+        type: "user.updated",
+        userId: user.id,
+        outcome: "processed",
+      });
     });
 
     it("parses the real user.created body of STACK-AUTH.md byte for byte", async () => {
@@ -140,7 +144,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     });
 
     it("accepts unknown extra fields in the user object", async () => {
-      const user = { ...stackUser({ display_name: "Future Field" }), some_new_field: { nested: [1, 2] } } as StackUser;
+      const user = {
+        ...stackUser({ display_name: "Future Field" }),
+        some_new_field: { nested: [1, 2] },
+      } as StackUser;
       expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
       expect((await tableState(test))[0]?.displayName).toBe("Future Field");
     });
@@ -151,7 +158,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       expect(avatar).toHaveLength(1_000_000);
       const user = stackUser({ profile_image_url: avatar });
       expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      const stored = await test.db.prisma.profile.findUnique({ where: { userId: user.id }, select: { avatar: true } });
+      const stored = await test.db.prisma.profile.findUnique({
+        where: { userId: user.id },
+        select: { avatar: true },
+      });
       expect(stored?.avatar).toBe(avatar);
     });
   });
@@ -223,7 +233,14 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const { user: row } = await rowsOf(test, user.id);
       expect(row?.password).toMatch(BCRYPT_TEST_ROUNDS);
       expect(await tableState(test)).toEqual([
-        { id: user.id, email: "early@example.com", username: "early_update", displayName: "Early Update", avatar: null, plan: "FREE" },
+        {
+          id: user.id,
+          email: "early@example.com",
+          username: "early_update",
+          displayName: "Early Update",
+          avatar: null,
+          plan: "FREE",
+        },
       ]);
     });
 
@@ -237,7 +254,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       expect(await rowsOf(test, user.id)).toEqual({ user: null, profile: null });
       expect(await isTombstoned(test, user.id)).toBe(true);
       expect(await rowsOf(test, other.id)).toEqual(otherBefore);
-      expect(await eventRow(test, "msg_delete")).toMatchObject({ type: "user.deleted", userId: user.id, outcome: "processed" });
+      expect(await eventRow(test, "msg_delete")).toMatchObject({
+        type: "user.deleted",
+        userId: user.id,
+        outcome: "processed",
+      });
       expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 1, events: 3 });
     });
 
@@ -266,14 +287,23 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     ])("ignores a %s and records it in the event log", async (type, data) => {
       const result = await send(handler, { type, data }, { svixId: `msg_${type}` });
       expectIgnored(result);
-      expect(await eventRow(test, `msg_${type}`)).toMatchObject({ type, outcome: "ignored", errorCode: null, attempts: 1 });
+      expect(await eventRow(test, `msg_${type}`)).toMatchObject({
+        type,
+        outcome: "ignored",
+        errorCode: null,
+        attempts: 1,
+      });
       expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
     it("ignores an anonymous user's user.created while anonymous users are not synced", async () => {
       const user = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
       expectIgnored(await send(handler, createdEvent(user), { svixId: "msg_anon" }));
-      expect(await eventRow(test, "msg_anon")).toMatchObject({ type: "user.created", userId: user.id, outcome: "ignored" });
+      expect(await eventRow(test, "msg_anon")).toMatchObject({
+        type: "user.created",
+        userId: user.id,
+        outcome: "ignored",
+      });
       expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
@@ -315,7 +345,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const user = stackUser({ primary_email: null, display_name: "No Mail" });
       expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
       expect((await tableState(test))[0]?.email).toBe(`${user.id}@stack-user.invalid`);
-      expect(await send(handler, updatedEvent({ ...user, primary_email: "Found@Example.com" }))).toEqual(PROCESSED);
+      expect(await send(handler, updatedEvent({ ...user, primary_email: "Found@Example.com" }))).toEqual(
+        PROCESSED,
+      );
       expect((await tableState(test))[0]).toMatchObject({ email: "found@example.com", username: "no_mail" });
     });
 
@@ -341,8 +373,12 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const b = stackUser({ primary_email: "b@example.com" });
       await send(handler, createdEvent(a));
       await send(handler, createdEvent(b));
-      expect(await send(handler, updatedEvent({ ...a, primary_email: "a-new@example.com" }))).toEqual(PROCESSED);
-      expect(await send(handler, updatedEvent({ ...b, primary_email: "shared@example.com" }))).toEqual(PROCESSED);
+      expect(await send(handler, updatedEvent({ ...a, primary_email: "a-new@example.com" }))).toEqual(
+        PROCESSED,
+      );
+      expect(await send(handler, updatedEvent({ ...b, primary_email: "shared@example.com" }))).toEqual(
+        PROCESSED,
+      );
       const state = await tableState(test);
       expect(state.find((u) => u.id === a.id)?.email).toBe("a-new@example.com");
       expect(state.find((u) => u.id === b.id)?.email).toBe("shared@example.com");
@@ -398,7 +434,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const users = [0, 1, 2].map(() => stackUser({ display_name: "John Smith" }));
       for (const user of users) expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
       const state = await tableState(test);
-      expect(users.map((u) => state.find((s) => s.id === u.id)?.username)).toEqual(["john_smith", "john_smith1", "john_smith2"]);
+      expect(users.map((u) => state.find((s) => s.id === u.id)?.username)).toEqual([
+        "john_smith",
+        "john_smith1",
+        "john_smith2",
+      ]);
     });
 
     it("keeps the suffixed name of a long display name within 24 characters", async () => {
@@ -411,7 +451,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("never changes when the display name or the email changes", async () => {
       const user = stackUser({ display_name: "Original Name", primary_email: "orig@example.com" });
       await send(handler, createdEvent(user));
-      await send(handler, updatedEvent({ ...user, display_name: "Completely Different", primary_email: "other@example.com" }));
+      await send(
+        handler,
+        updatedEvent({ ...user, display_name: "Completely Different", primary_email: "other@example.com" }),
+      );
       await send(handler, updatedEvent({ ...user, display_name: null, primary_email: null }));
       expect((await tableState(test))[0]?.username).toBe("original_name");
     });
@@ -420,7 +463,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const hostile = `Robert'); DROP TABLE users;-- \u202e ../../etc/passwd`;
       const user = stackUser({ display_name: hostile });
       expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]).toMatchObject({ displayName: hostile, username: "robert_drop_table_users" });
+      expect((await tableState(test))[0]).toMatchObject({
+        displayName: hostile,
+        username: "robert_drop_table_users",
+      });
     });
   });
 
@@ -441,7 +487,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const user = stackUser({ display_name: "Keeps Password" });
       await send(handler, createdEvent(user));
       const password = (await rowsOf(test, user.id)).user?.password;
-      await send(handler, updatedEvent({ ...user, display_name: "Changed", primary_email: "changed@example.com" }));
+      await send(
+        handler,
+        updatedEvent({ ...user, display_name: "Changed", primary_email: "changed@example.com" }),
+      );
       await send(handler, createdEvent(user));
       expect((await rowsOf(test, user.id)).user?.password).toBe(password);
     });
@@ -475,8 +524,14 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("clears the display name and the avatar when the update sends null", async () => {
       const user = stackUser({ display_name: "Has Both", profile_image_url: "https://example.com/a.png" });
       await send(handler, createdEvent(user));
-      expect(await send(handler, updatedEvent({ ...user, display_name: null, profile_image_url: null }))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]).toMatchObject({ displayName: null, avatar: null, username: "has_both" });
+      expect(
+        await send(handler, updatedEvent({ ...user, display_name: null, profile_image_url: null })),
+      ).toEqual(PROCESSED);
+      expect((await tableState(test))[0]).toMatchObject({
+        displayName: null,
+        avatar: null,
+        username: "has_both",
+      });
     });
 
     it("treats an empty display name as null", async () => {
@@ -491,13 +546,28 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("creates the user when an anonymous user is upgraded by a user.updated", async () => {
       const anonymous = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
       expectIgnored(await send(handler, createdEvent(anonymous)));
-      const upgraded = { ...anonymous, is_anonymous: false, primary_email: "Upgraded@Example.com", display_name: "Now Real" };
+      const upgraded = {
+        ...anonymous,
+        is_anonymous: false,
+        primary_email: "Upgraded@Example.com",
+        display_name: "Now Real",
+      };
       expect(await send(handler, updatedEvent(upgraded), { svixId: "msg_upgrade" })).toEqual(PROCESSED);
       expect(await tableState(test)).toEqual([
-        { id: anonymous.id, email: "upgraded@example.com", username: "now_real", displayName: "Now Real", avatar: null, plan: "FREE" },
+        {
+          id: anonymous.id,
+          email: "upgraded@example.com",
+          username: "now_real",
+          displayName: "Now Real",
+          avatar: null,
+          plan: "FREE",
+        },
       ]);
       expect((await rowsOf(test, anonymous.id)).user?.password).toMatch(BCRYPT_TEST_ROUNDS);
-      expect(await eventRow(test, "msg_upgrade")).toMatchObject({ outcome: "processed", type: "user.updated" });
+      expect(await eventRow(test, "msg_upgrade")).toMatchObject({
+        outcome: "processed",
+        type: "user.updated",
+      });
     });
 
     it("syncs anonymous users with placeholder emails when SYNC_ANONYMOUS_USERS is true", async () => {
@@ -508,11 +578,22 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       expect(await send(syncing, createdEvent(b))).toEqual(PROCESSED);
       const state = await tableState(test);
       expect(state).toHaveLength(2);
-      expect(state.find((u) => u.id === a.id)).toMatchObject({ email: `${a.id}@stack-user.invalid`, username: "user1" });
-      expect(state.find((u) => u.id === b.id)).toMatchObject({ email: `${b.id}@stack-user.invalid`, username: "user2" });
+      expect(state.find((u) => u.id === a.id)).toMatchObject({
+        email: `${a.id}@stack-user.invalid`,
+        username: "user1",
+      });
+      expect(state.find((u) => u.id === b.id)).toMatchObject({
+        email: `${b.id}@stack-user.invalid`,
+        username: "user2",
+      });
 
       // The upgrade replaces the placeholder and keeps the username.
-      const upgraded = { ...a, is_anonymous: false, primary_email: "real@example.com", display_name: "Real Person" };
+      const upgraded = {
+        ...a,
+        is_anonymous: false,
+        primary_email: "real@example.com",
+        display_name: "Real Person",
+      };
       expect(await send(syncing, updatedEvent(upgraded))).toEqual(PROCESSED);
       expect((await tableState(test)).find((u) => u.id === a.id)).toMatchObject({
         email: "real@example.com",
@@ -525,7 +606,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
   describe("header names", () => {
     it("processes a delivery signed with the Standard Webhooks header names", async () => {
       const user = stackUser();
-      expect(await send(handler, createdEvent(user), { standardHeaders: true, svixId: "msg_std" })).toEqual(PROCESSED);
+      expect(await send(handler, createdEvent(user), { standardHeaders: true, svixId: "msg_std" })).toEqual(
+        PROCESSED,
+      );
       expect(await eventRow(test, "msg_std")).toMatchObject({ outcome: "processed" });
       expect(await counts(test)).toMatchObject({ users: 1, profiles: 1 });
     });

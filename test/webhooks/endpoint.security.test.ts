@@ -4,9 +4,9 @@
  * databases.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { messageOf, type ErrorCode } from "../../src/errors/index.js";
-import { signPayload } from "../../src/webhooks/verify.js";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { messageOf, type ErrorCode } from "../../src/errors";
+import { signPayload } from "../../src/webhooks/verify";
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
 import {
   OTHER_SECRET,
   TEST_SECRET,
@@ -16,8 +16,8 @@ import {
   signedRequest,
   stackUser,
   updatedEvent,
-} from "../support/fixtures.js";
-import { counts, eventRow, handlerFor, tableState } from "../support/harness.js";
+} from "../support/fixtures";
+import { counts, eventRow, handlerFor, tableState } from "../support/harness";
 
 const NOTHING = { users: 0, profiles: 0, tombstones: 0, events: 0 };
 
@@ -32,7 +32,11 @@ async function expectError(response: Response, status: number, code: ErrorCode) 
 
 /** A request with exactly these headers and body. */
 function rawRequest(body: string, headers: Record<string, string>): Request {
-  return new Request(WEBHOOK_URL, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return new Request(WEBHOOK_URL, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -48,13 +52,16 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
   beforeEach(() => test.reset());
 
   describe("401 invalid_signature, nothing written", () => {
-    it.each(["svix-id", "svix-timestamp", "svix-signature"])("refuses a delivery without %s", async (header) => {
-      const body = JSON.stringify(createdEvent(stackUser()));
-      const headers: Record<string, string> = signPayload(TEST_SECRET, "msg_missing", now(), body);
-      delete headers[header];
-      await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
-    });
+    it.each(["svix-id", "svix-timestamp", "svix-signature"])(
+      "refuses a delivery without %s",
+      async (header) => {
+        const body = JSON.stringify(createdEvent(stackUser()));
+        const headers: Record<string, string> = signPayload(TEST_SECRET, "msg_missing", now(), body);
+        delete headers[header];
+        await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
+        expect(await counts(test)).toEqual(NOTHING);
+      },
+    );
 
     it.each(["webhook-id", "webhook-timestamp", "webhook-signature"])(
       "refuses a Standard Webhooks delivery without %s",
@@ -73,7 +80,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
     );
 
     it("refuses a delivery with no signature headers at all", async () => {
-      await expectError(await handler(rawRequest(JSON.stringify(createdEvent(stackUser())), {})), 401, "invalid_signature");
+      await expectError(
+        await handler(rawRequest(JSON.stringify(createdEvent(stackUser())), {})),
+        401,
+        "invalid_signature",
+      );
       expect(await counts(test)).toEqual(NOTHING);
     });
 
@@ -140,7 +151,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
     });
 
     it("answers 401, not 400, to an unsigned body that is not JSON, and logs nothing", async () => {
-      await expectError(await handler(rawRequest("not json", { "svix-id": "msg_x" })), 401, "invalid_signature");
+      await expectError(
+        await handler(rawRequest("not json", { "svix-id": "msg_x" })),
+        401,
+        "invalid_signature",
+      );
       const headers = signPayload(OTHER_SECRET, "msg_y", now(), "not json");
       await expectError(await handler(rawRequest("not json", headers)), 401, "invalid_signature");
       expect(await counts(test)).toEqual(NOTHING);
@@ -150,7 +165,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       const user = stackUser();
       const body = JSON.stringify(createdEvent(user));
       await handler(rawRequest(body, signPayload(OTHER_SECRET, "msg_later_good", now(), body)));
-      const response = await handler(rawRequest(body, signPayload(TEST_SECRET, "msg_later_good", now(), body)));
+      const response = await handler(
+        rawRequest(body, signPayload(TEST_SECRET, "msg_later_good", now(), body)),
+      );
       expect(await response.json()).toEqual({ status: "processed" });
       expect(await eventRow(test, "msg_later_good")).toMatchObject({ outcome: "processed", attempts: 1 });
     });
@@ -159,7 +176,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
   describe("accepted signatures", () => {
     it("accepts the Standard Webhooks header names", async () => {
       const user = stackUser();
-      const response = await handler(signedRequest(createdEvent(user), { standardHeaders: true, svixId: "msg_std" }));
+      const response = await handler(
+        signedRequest(createdEvent(user), { standardHeaders: true, svixId: "msg_std" }),
+      );
       expect(await response.json()).toEqual({ status: "processed" });
       expect(await eventRow(test, "msg_std")).toMatchObject({ outcome: "processed", userId: user.id });
     });
@@ -169,7 +188,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       const body = JSON.stringify(createdEvent(user));
       const signed = signPayload(TEST_SECRET, "msg_multi", now(), body);
       const stale = signPayload(OTHER_SECRET, "msg_multi", now(), body)["svix-signature"];
-      const response = await handler(rawRequest(body, { ...signed, "svix-signature": `${stale} ${signed["svix-signature"]}` }));
+      const response = await handler(
+        rawRequest(body, { ...signed, "svix-signature": `${stale} ${signed["svix-signature"]}` }),
+      );
       expect(await response.json()).toEqual({ status: "processed" });
       expect(await counts(test)).toMatchObject({ users: 1, events: 1 });
     });
@@ -178,8 +199,12 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       const rotating = handlerFor(test, { secrets: [OTHER_SECRET, TEST_SECRET] });
       const a = stackUser();
       const b = stackUser();
-      expect(await (await rotating(signedRequest(createdEvent(a), { secret: TEST_SECRET }))).json()).toEqual({ status: "processed" });
-      expect(await (await rotating(signedRequest(createdEvent(b), { secret: OTHER_SECRET }))).json()).toEqual({ status: "processed" });
+      expect(await (await rotating(signedRequest(createdEvent(a), { secret: TEST_SECRET }))).json()).toEqual({
+        status: "processed",
+      });
+      expect(await (await rotating(signedRequest(createdEvent(b), { secret: OTHER_SECRET }))).json()).toEqual(
+        { status: "processed" },
+      );
       expect((await tableState(test)).map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
     });
 
@@ -212,7 +237,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
 
     it("still answers 405 to a GET before saying it is not configured", async () => {
       const unconfigured = handlerFor(test, { secrets: [] });
-      await expectError(await unconfigured(new Request(WEBHOOK_URL, { method: "GET" })), 405, "method_not_allowed");
+      await expectError(
+        await unconfigured(new Request(WEBHOOK_URL, { method: "GET" })),
+        405,
+        "method_not_allowed",
+      );
     });
   });
 
@@ -220,7 +249,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
     it("never echo the request, the secret, SQL or a stack trace", async () => {
       const marker = "SENTINEL_7f3a";
       const user = stackUser({ display_name: marker, primary_email: `${marker}@example.com` });
-      await handler(signedRequest(createdEvent(stackUser({ primary_email: `${marker.toLowerCase()}@example.com` }))));
+      await handler(
+        signedRequest(createdEvent(stackUser({ primary_email: `${marker.toLowerCase()}@example.com` }))),
+      );
       const answers = [
         await handler(new Request(WEBHOOK_URL, { method: "GET" })),
         await handler(rawRequest(JSON.stringify(createdEvent(user)), { "svix-id": marker })),

@@ -13,12 +13,19 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StackUser } from "../../src/stack/index.js";
-import { usernameBase, usernameCandidates } from "../../src/sync/username.js";
-import { PLANS, planOf, type Plan } from "../../src/sync/user-state.js";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases.js";
-import { createdEvent, deletedEvent, signedRequest, stackUser, updatedEvent, type EventBody } from "../support/fixtures.js";
-import { handlerFor } from "../support/harness.js";
+import type { StackUser } from "../../src/stack";
+import { usernameBase, usernameCandidates } from "../../src/sync/username";
+import { PLANS, planOf, type Plan } from "../../src/sync/user-state";
+import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
+import {
+  createdEvent,
+  deletedEvent,
+  signedRequest,
+  stackUser,
+  updatedEvent,
+  type EventBody,
+} from "../support/fixtures";
+import { handlerFor } from "../support/harness";
 
 const NUM_RUNS = process.env.FULL === "1" ? 200 : 25;
 
@@ -56,9 +63,32 @@ interface Scenario {
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
-  displayName: fc.constantFrom<string | null>("John Smith", "John Smith", "Ana", "José Müller", "Admin", "😀", "", null, "Zoë Ærø"),
-  avatar: fc.constantFrom<string | null>(null, "https://example.com/a.png", "https://example.com/b.png", "data:image/png;base64,iVBORw0KGgo="),
-  metadata: fc.constantFrom<unknown>(null, { plan: "PRO" }, { plan: "ENTERPRISE" }, { plan: "FREE" }, { plan: "gold" }, {}, { plan: null }),
+  displayName: fc.constantFrom<string | null>(
+    "John Smith",
+    "John Smith",
+    "Ana",
+    "José Müller",
+    "Admin",
+    "😀",
+    "",
+    null,
+    "Zoë Ærø",
+  ),
+  avatar: fc.constantFrom<string | null>(
+    null,
+    "https://example.com/a.png",
+    "https://example.com/b.png",
+    "data:image/png;base64,iVBORw0KGgo=",
+  ),
+  metadata: fc.constantFrom<unknown>(
+    null,
+    { plan: "PRO" },
+    { plan: "ENTERPRISE" },
+    { plan: "FREE" },
+    { plan: "gold" },
+    {},
+    { plan: null },
+  ),
   changeEmail: fc.boolean(),
   noEmail: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   emailStyle: fc.constantFrom("plain", "upper", "spaced"),
@@ -102,7 +132,9 @@ function userId(index: number): string {
 }
 
 function email(scenario: Scenario, user: number, version: number, style: Step["emailStyle"]): string {
-  const plain = scenario.sharedEmails ? `shared${(user + version) % 3}@example.com` : `u${user}.v${version}@example.com`;
+  const plain = scenario.sharedEmails
+    ? `shared${(user + version) % 3}@example.com`
+    : `u${user}.v${version}@example.com`;
   if (style === "upper") return plain.toUpperCase();
   if (style === "spaced") return `  ${plain.replace(/^./, (c) => c.toUpperCase())} `;
   return plain;
@@ -168,7 +200,7 @@ function withDuplicates(events: Delivery[], scenario: Scenario, rand: () => numb
 /** Cuts `items` into batches of 1 to 8. */
 function batches<T>(items: T[], rand: () => number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = 1 + Math.floor(rand() * 8);
     out.push(items.slice(i, i + size));
     i += size;
@@ -224,13 +256,23 @@ class Invariants {
 
     const state = await rows(this.test);
     const names = state.map((r) => r.username);
-    expect({ where, duplicateUsernames: names.filter((n, i) => names.indexOf(n) !== i) }).toEqual({ where, duplicateUsernames: [] });
+    expect({ where, duplicateUsernames: names.filter((n, i) => names.indexOf(n) !== i) }).toEqual({
+      where,
+      duplicateUsernames: [],
+    });
     const emails = state.map((r) => r.email);
-    expect({ where, duplicateEmails: emails.filter((e, i) => emails.indexOf(e) !== i) }).toEqual({ where, duplicateEmails: [] });
+    expect({ where, duplicateEmails: emails.filter((e, i) => emails.indexOf(e) !== i) }).toEqual({
+      where,
+      duplicateEmails: [],
+    });
 
     const known = new Set(this.histories.map((h) => h.id));
     for (const row of state) {
-      expect({ where, unknownUser: row.id, known: known.has(row.id) }).toEqual({ where, unknownUser: row.id, known: true });
+      expect({ where, unknownUser: row.id, known: known.has(row.id) }).toEqual({
+        where,
+        unknownUser: row.id,
+        known: true,
+      });
       expect({ where, deletedUserBack: row.id, deleted: this.deleted.has(row.id) }).toEqual({
         where,
         deletedUserBack: row.id,
@@ -241,11 +283,17 @@ class Invariants {
         this.usernames.set(row.id, row.username);
         this.expectUsernameFromHistory(row, where);
       } else {
-        expect({ where, user: row.id, username: row.username }).toEqual({ where, user: row.id, username: first });
+        expect({ where, user: row.id, username: row.username }).toEqual({
+          where,
+          user: row.id,
+          username: first,
+        });
       }
     }
     if (this.deleted.size > 0) {
-      const tombstones = await prisma.userTombstone.findMany({ where: { userId: { in: [...this.deleted] } } });
+      const tombstones = await prisma.userTombstone.findMany({
+        where: { userId: { in: [...this.deleted] } },
+      });
       expect({ where, tombstones: tombstones.length }).toEqual({ where, tombstones: this.deleted.size });
     }
     return state;
@@ -270,7 +318,10 @@ class Invariants {
 }
 
 /** Stack's final state of each user that should be in the tables; plan as the set of values it may have. */
-function finalState(history: History, syncAnonymousUsers: boolean): (Omit<Row, "username" | "plan"> & { plans: Plan[] }) | null {
+function finalState(
+  history: History,
+  syncAnonymousUsers: boolean,
+): (Omit<Row, "username" | "plan"> & { plans: Plan[] }) | null {
   if (history.deleted) return null;
   const last = history.snapshots[history.snapshots.length - 1] as StackUser;
   if (last.is_anonymous && !syncAnonymousUsers) return null;
@@ -311,8 +362,17 @@ async function deliverBatch(handler: Handler, batch: Delivery[]): Promise<Answer
 function expectAllowed(answers: Answer[], scenario: Scenario, where: string) {
   for (const a of answers) {
     const outcome = a.status === 200 ? String(a.body.status) : `${a.status} ${String(a.body.error?.code)}`;
-    const allowed = ["processed", "duplicate", "ignored", ...(scenario.sharedEmails ? ["409 email_conflict"] : [])];
-    expect({ where, svixId: a.delivery.svixId, allowed: allowed.includes(outcome) ? "yes" : outcome }).toEqual({
+    const allowed = [
+      "processed",
+      "duplicate",
+      "ignored",
+      ...(scenario.sharedEmails ? ["409 email_conflict"] : []),
+    ];
+    expect({
+      where,
+      svixId: a.delivery.svixId,
+      allowed: allowed.includes(outcome) ? "yes" : outcome,
+    }).toEqual({
       where,
       svixId: a.delivery.svixId,
       allowed: "yes",
@@ -323,7 +383,8 @@ function expectAllowed(answers: Answer[], scenario: Scenario, where: string) {
 /** Deletes answered 200 are final from then on. */
 function noteDeletes(answers: Answer[], invariants: Invariants, all: History[]) {
   for (const a of answers) {
-    if (a.status === 200 && a.delivery.body.type === "user.deleted") invariants.deleted.add((all[a.delivery.user] as History).id);
+    if (a.status === 200 && a.delivery.body.type === "user.deleted")
+      invariants.deleted.add((all[a.delivery.user] as History).id);
   }
 }
 
@@ -403,25 +464,17 @@ describe.each(DATABASE_KINDS)("random user histories on %s", (kind) => {
   });
   afterAll(() => test.close());
 
-  it(
-    "end in Stack's final state, with every invariant holding after every batch, when emails are unique per user",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(scenarioArb(false), (scenario) => runScenario(test, scenario)),
-        { numRuns: NUM_RUNS },
-      );
-    },
-    600_000,
-  );
+  it("end in Stack's final state, with every invariant holding after every batch, when emails are unique per user", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(false), (scenario) => runScenario(test, scenario)),
+      { numRuns: NUM_RUNS },
+    );
+  }, 600_000);
 
-  it(
-    "keep every invariant and answer only 200 or 409 email_conflict when users share emails",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(scenarioArb(true), (scenario) => runScenario(test, scenario)),
-        { numRuns: Math.ceil(NUM_RUNS / 2.5) },
-      );
-    },
-    600_000,
-  );
+  it("keep every invariant and answer only 200 or 409 email_conflict when users share emails", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(true), (scenario) => runScenario(test, scenario)),
+      { numRuns: Math.ceil(NUM_RUNS / 2.5) },
+    );
+  }, 600_000);
 });
