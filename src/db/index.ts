@@ -3,6 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
+import lockfile from "proper-lockfile";
 import type { DatabaseTarget } from "../config";
 import { PrismaClient } from "../generated/prisma/client";
 import {
@@ -41,8 +42,17 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   return target.kind === "postgres" ? openPostgres(target.url, options) : openPglite(target.dataDir);
 }
 
+/** Thrown when another process has the embedded database open. */
+export class DatabaseLockedError extends Error {
+  override readonly name = "DatabaseLockedError";
+}
+
 async function openPglite(dataDir: string | null): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock = async (): Promise<void> => undefined;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = await lockDataDir(dataDir);
+  }
   const pglite = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   // PGlite has one connection, so transactions queue behind each other: give them time to wait.
   const prisma = new PrismaClient({
@@ -58,6 +68,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      await unlock();
     },
   };
 }
@@ -95,4 +106,26 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       await pool.end();
     },
   };
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder loses the first one's writes
+ * and can corrupt it. A lock beside the folder (refreshed while held, stale after 10 s if its holder died)
+ * turns that into a clear refusal.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dataDir, {
+      stale: 10_000,
+      update: 2_000,
+      // Losing the lock (the process was frozen for longer than `stale`) must not crash the service.
+      onCompromised: () => undefined,
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ELOCKED") throw error;
+    throw new DatabaseLockedError(
+      `the embedded database in ${dataDir} is open in another stack-sync process: stop it (npm run dev?) ` +
+        `or use PostgreSQL (DATABASE_URL) to run several processes`,
+    );
+  }
 }
