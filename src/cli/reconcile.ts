@@ -6,7 +6,8 @@ import { createSyncStore } from "../db/sync-store";
 import { parseDuration } from "../reconcile/duration";
 import { reconcile, ReconcileRefusedError } from "../reconcile";
 import { formatSummary, progressReporter } from "../reconcile/report";
-import { createStackApiClient } from "../stack/api";
+import { recordReconcileRun } from "../ops/reconcile-runs";
+import { createStackApiClient, StackApiError } from "../stack/api";
 
 interface Options {
   dryRun: boolean;
@@ -52,26 +53,6 @@ function shareArg(value: string): number {
   return n;
 }
 
-/**
- * PGlite is one process's database: a second process on the same folder loses writes and can corrupt it. When
- * the embedded database is in use and the service answers on its port, say so instead of opening it.
- */
-async function embeddedDatabaseShared(config: Config): Promise<string | null> {
-  if (config.database.kind !== "pglite" || config.database.dataDir === null) return null;
-  try {
-    const probe = await fetch(`http://127.0.0.1:${config.port}/api/webhooks/stack/user/sync`, {
-      signal: AbortSignal.timeout(1_000),
-    });
-    if (probe.status !== 405) return null;
-  } catch {
-    return null;
-  }
-  return (
-    `stack-sync is running on port ${config.port} with the embedded database (${config.database.dataDir}), which ` +
-    `only one process may open. Stop it first, or run both on PostgreSQL (DATABASE_URL=postgres://...).`
-  );
-}
-
 async function runOnce(config: Config, opts: Options, signal: AbortSignal): Promise<number> {
   const { projectId, secretServerKey, apiUrl } = config.stack;
   if (!secretServerKey || !projectId) {
@@ -80,30 +61,28 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
     );
     return EXIT_FAILED;
   }
-  const sharing = await embeddedDatabaseShared(config);
-  if (sharing) {
-    console.error(`reconcile: ${sharing}`);
-    return EXIT_FAILED;
-  }
   const db = await openDatabase(config.database);
   const progress = progressReporter(process.stderr);
   try {
     await db.migrate();
-    const summary = await reconcile({
-      store: createSyncStore(db.prisma),
-      prisma: db.prisma,
-      api: createStackApiClient({ apiUrl, projectId, secretServerKey, timeoutMs: API_TIMEOUT_MS }),
-      options: {
-        syncAnonymousUsers: config.syncAnonymousUsers,
-        passwordHashRounds: config.passwordHashRounds,
-      },
-      dryRun: opts.dryRun,
-      force: opts.force,
-      maxDeleteShare: opts.maxDeleteShare,
-      pageSize: opts.pageSize,
-      onProgress: progress.report,
-      signal,
-    });
+    const run = () =>
+      reconcile({
+        store: createSyncStore(db.prisma),
+        prisma: db.prisma,
+        api: createStackApiClient({ apiUrl, projectId, secretServerKey, timeoutMs: API_TIMEOUT_MS }),
+        options: {
+          syncAnonymousUsers: config.syncAnonymousUsers,
+          passwordHashRounds: config.passwordHashRounds,
+        },
+        dryRun: opts.dryRun,
+        force: opts.force,
+        maxDeleteShare: opts.maxDeleteShare,
+        pageSize: opts.pageSize,
+        onProgress: progress.report,
+        signal,
+      });
+    // Recorded for the health check, the metrics and the status page.
+    const summary = await recordReconcileRun(db.prisma, { dryRun: opts.dryRun, errorCode: failureCode }, run);
     progress.done();
     console.log(opts.json ? JSON.stringify(summary) : formatSummary(summary));
     return 0;
@@ -118,6 +97,13 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
   } finally {
     await db.close();
   }
+}
+
+/** A machine code for a failed run, as operators see it in `reconcile_runs`. */
+function failureCode(error: unknown): string {
+  if (error instanceof ReconcileRefusedError) return "mass_delete_refused";
+  if (error instanceof StackApiError) return `stack_api_${error.kind}`;
+  return "failed";
 }
 
 async function main(): Promise<number> {
