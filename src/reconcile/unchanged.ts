@@ -1,13 +1,13 @@
 import type { PrismaClient } from "../db";
 import type { StackUser } from "../stack";
 import type { SyncOptions } from "../sync/engine";
-import { desiredUser } from "../sync/user-state";
+import { desiredUser, userDifferences } from "../sync/user-state";
 
 /**
  * The users of a page whose stored row already matches their snapshot, read in one query. Applying them would
  * change nothing, so reconcile counts them unchanged without a transaction each (a second run of 10,000 users
- * is then a few reads instead of 10,000 transactions). The rule is the engine's: email, display name and avatar
- * follow the snapshot, the plan only when the snapshot's is valid. Everything else goes through `applyChange`.
+ * is then a few reads instead of 10,000 transactions). The rule is the engine's own (`userDifferences`);
+ * everything else goes through `applyChange`.
  */
 export async function unchangedUsers(
   prisma: PrismaClient,
@@ -26,13 +26,7 @@ export async function unchangedUsers(
   for (const user of candidates) {
     const row = stored.get(user.id);
     if (!row?.profile) continue;
-    const want = desiredUser(user);
-    if (
-      row.email === want.email &&
-      row.profile.displayName === want.displayName &&
-      row.profile.avatar === want.avatar &&
-      (want.plan === undefined || row.profile.plan === want.plan)
-    ) {
+    if (userDifferences({ id: row.id, email: row.email, ...row.profile }, desiredUser(user)) === null) {
       same.add(user.id);
     }
   }

@@ -1,7 +1,7 @@
 import type { StackUser } from "../stack";
 import { makeUnusablePassword } from "./password";
-import type { DeliveryRecord, DesiredUser, StoredUser, SyncStore, SyncTransaction } from "./store";
-import { desiredUser } from "./user-state";
+import type { DeliveryRecord, SyncStore, SyncTransaction } from "./store";
+import { desiredUser, userDifferences } from "./user-state";
 import { usernameBase } from "./username";
 
 export interface SyncOptions {
@@ -89,7 +89,7 @@ async function applySnapshot(
     );
     change = "created";
   } else {
-    const diff = differences(stored, desired);
+    const diff = userDifferences(stored, desired);
     if (diff) await tx.updateUser(user.id, diff);
     change = diff ? "updated" : "unchanged";
   }
@@ -123,16 +123,6 @@ async function recordIgnored(
     await tx.recordOutcome(delivery, "ignored");
     return { status: "ignored", reason };
   });
-}
-
-/** The fields of `desired` that differ from `stored`, or null when none do. Plan only moves to a valid value. */
-function differences(stored: StoredUser, desired: DesiredUser): Partial<Omit<DesiredUser, "id">> | null {
-  const diff: Partial<Omit<DesiredUser, "id">> = {};
-  if (stored.email !== desired.email) diff.email = desired.email;
-  if (stored.displayName !== desired.displayName) diff.displayName = desired.displayName;
-  if (stored.avatar !== desired.avatar) diff.avatar = desired.avatar;
-  if (desired.plan !== undefined && stored.plan !== desired.plan) diff.plan = desired.plan;
-  return Object.keys(diff).length > 0 ? diff : null;
 }
 
 /** A processed or ignored delivery is settled; a failed one is tried again. */

@@ -1,5 +1,5 @@
 import type { StackUser } from "../stack";
-import type { DesiredUser } from "./store";
+import type { DesiredUser, StoredUser } from "./store";
 
 export const PLANS = ["FREE", "PRO", "ENTERPRISE"] as const;
 export type Plan = (typeof PLANS)[number];
@@ -34,4 +34,20 @@ export function desiredUser(user: StackUser): DesiredUser {
     avatar: user.profile_image_url === "" ? null : user.profile_image_url,
     plan: planOf(user.server_metadata),
   };
+}
+
+/**
+ * The fields of `desired` that differ from `stored`, or null when none do: email, display name and avatar
+ * follow the snapshot; the plan only moves to a valid value.
+ */
+export function userDifferences(
+  stored: StoredUser,
+  desired: DesiredUser,
+): Partial<Omit<DesiredUser, "id">> | null {
+  const diff: Partial<Omit<DesiredUser, "id">> = {};
+  if (stored.email !== desired.email) diff.email = desired.email;
+  if (stored.displayName !== desired.displayName) diff.displayName = desired.displayName;
+  if (stored.avatar !== desired.avatar) diff.avatar = desired.avatar;
+  if (desired.plan !== undefined && stored.plan !== desired.plan) diff.plan = desired.plan;
+  return Object.keys(diff).length > 0 ? diff : null;
 }
