@@ -165,7 +165,10 @@ async function main(): Promise<void> {
       `  curl -s -X DELETE '${url}/emulator/users/<id>?notify=false'                       (a lost user.deleted)`,
       `  curl -s -X PUT ${url}/emulator/chaos -d '{"duplicate":0.2,"delay":0.3,"drop":0.05}'`,
       `  curl -s ${url}/emulator/deliveries?limit=20`,
-      `Then repair the drift:  STACK_API_URL=${url} STACK_PROJECT_ID=${projectId} STACK_SECRET_SERVER_KEY=${secretServerKey} npm run reconcile`,
+      `Then repair the drift, inside the running service (the embedded database has one process):`,
+      `  curl -s -X POST http://localhost:3000/api/admin/reconcile`,
+      `or, with the service stopped or on PostgreSQL:`,
+      `  STACK_API_URL=${url} STACK_PROJECT_ID=${projectId} STACK_SECRET_SERVER_KEY=${secretServerKey} npm run reconcile`,
       ``,
     ].join("\n"),
   );

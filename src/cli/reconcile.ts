@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig, type Config } from "../config";
-import { openDatabase } from "../db";
+import { DatabaseLockedError, openDatabase } from "../db";
 import { createSyncStore } from "../db/sync-store";
 import { parseDuration } from "../reconcile/duration";
-import { reconcile, ReconcileRefusedError } from "../reconcile";
+import { reconcile, reconcileFailureCode, ReconcileRefusedError } from "../reconcile";
 import { formatSummary, progressReporter } from "../reconcile/report";
 import { recordReconcileRun } from "../ops/reconcile-runs";
-import { createStackApiClient, StackApiError } from "../stack/api";
+import { createStackApiClient } from "../stack/api";
 
 interface Options {
   dryRun: boolean;
@@ -82,7 +82,11 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
         signal,
       });
     // Recorded for the health check, the metrics and the status page.
-    const summary = await recordReconcileRun(db.prisma, { dryRun: opts.dryRun, errorCode: failureCode }, run);
+    const summary = await recordReconcileRun(
+      db.prisma,
+      { dryRun: opts.dryRun, errorCode: reconcileFailureCode },
+      run,
+    );
     progress.done();
     console.log(opts.json ? JSON.stringify(summary) : formatSummary(summary));
     return 0;
@@ -99,13 +103,6 @@ async function runOnce(config: Config, opts: Options, signal: AbortSignal): Prom
   }
 }
 
-/** A machine code for a failed run, as operators see it in `reconcile_runs`. */
-function failureCode(error: unknown): string {
-  if (error instanceof ReconcileRefusedError) return "mass_delete_refused";
-  if (error instanceof StackApiError) return `stack_api_${error.kind}`;
-  return "failed";
-}
-
 async function main(): Promise<number> {
   const opts = program.parse().opts<Options>();
   const config = loadConfig();
@@ -119,6 +116,11 @@ async function main(): Promise<number> {
     } catch (error) {
       if (stop.signal.aborted) return 130;
       console.error(`reconcile: failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof DatabaseLockedError) {
+        console.error(
+          `reconcile: or run it inside the service: curl -X POST http://localhost:${config.port}/api/admin/reconcile`,
+        );
+      }
       code = EXIT_FAILED;
     }
     if (opts.every === undefined) return code;

@@ -12,6 +12,8 @@ const STATUS: Record<ErrorCode, number> = {
   email_conflict: 409,
   unavailable: 503,
   unauthorized: 401,
+  stack_api_not_configured: 503,
+  reconcile_running: 409,
   internal_error: 500,
 };
 const CODES = Object.keys(STATUS) as ErrorCode[];

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "email_conflict"
   | "unavailable"
   | "unauthorized"
+  | "stack_api_not_configured"
+  | "reconcile_running"
   | "internal_error";
 
 const MESSAGES: Record<ErrorCode, string> = {
@@ -24,6 +26,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   email_conflict: "The email is held by another user.",
   unavailable: "The service cannot process this event now; try again later.",
   unauthorized: "Send Authorization: Bearer <ADMIN_TOKEN>.",
+  stack_api_not_configured: "STACK_SECRET_SERVER_KEY and STACK_PROJECT_ID are not set.",
+  reconcile_running: "A reconcile run is already under way in this process.",
   internal_error: "Something unexpected happened.",
 };
 
@@ -58,8 +62,10 @@ export function statusOf(code: ErrorCode): number {
     case "invalid_payload":
       return 422;
     case "email_conflict":
+    case "reconcile_running":
       return 409;
     case "not_configured":
+    case "stack_api_not_configured":
     case "unavailable":
       return 503;
     case "internal_error":

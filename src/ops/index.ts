@@ -10,6 +10,7 @@ import {
 } from "./auth";
 import { DEFAULT_RECONCILE_MAX_AGE_HOURS, checkHealth, healthResponse, type HealthDeps } from "./health";
 import type { Metrics } from "./metrics";
+import { reconcileEndpoint, type RunReconcile } from "./reconcile-now";
 import { loadStatus, type StatusData } from "./status";
 
 export { ADMIN_COOKIE, isAdmin, type AdminAccess, type Credentials } from "./auth";
@@ -19,6 +20,7 @@ export { describeReplay, replayEvent, type ReplayOutcome } from "./events";
 export { readEvents, type EventRow, type ReconcileRunRow, type TableCounts } from "./queries";
 export { recordReconcileRun, type ReconcileCounts, type RecordRunOptions } from "./reconcile-runs";
 export { loadStatus, type StatusData } from "./status";
+export type { RunReconcile } from "./reconcile-now";
 
 /** What the status page renders: the data, or the sign-in form when the request does not open it. */
 export type StatusView = { kind: "status"; data: StatusData } | { kind: "sign_in"; tokenConfigured: boolean };
@@ -33,6 +35,8 @@ export interface Ops {
   signIn(request: Request): Promise<Response>;
   /** The status page's data for these credentials. */
   status(credentials: Credentials): Promise<StatusView>;
+  /** `POST /api/admin/reconcile`: a reconcile run in this process; needs the admin token in production. */
+  reconcile(request: Request): Promise<Response>;
 }
 
 export interface OpsDeps {
@@ -40,10 +44,12 @@ export interface OpsDeps {
   db: Pick<Database, "prisma" | "pendingMigrations">;
   metrics: Metrics;
   startedAt: Date;
+  /** Null when Stack's server API is not configured. */
+  runReconcile?: RunReconcile | null;
 }
 
 /** Builds the operator surfaces over a running service's parts. */
-export function createOps({ config, db, metrics, startedAt }: OpsDeps): Ops {
+export function createOps({ config, db, metrics, startedAt, runReconcile = null }: OpsDeps): Ops {
   const access: AdminAccess = { required: config.production, token: config.adminToken };
   const reconcileConfigured = config.stack.secretServerKey !== undefined;
   const maxAgeHours = config.reconcileMaxAgeHours ?? DEFAULT_RECONCILE_MAX_AGE_HOURS;
@@ -63,6 +69,7 @@ export function createOps({ config, db, metrics, startedAt }: OpsDeps): Ops {
       });
     },
     signIn: (request) => handleAdminLogin(request, access),
+    reconcile: reconcileEndpoint(access, runReconcile),
     async status(credentials) {
       if (!isAdmin(access, credentials))
         return { kind: "sign_in", tokenConfigured: access.token !== undefined };

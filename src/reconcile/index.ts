@@ -1,4 +1,5 @@
 export { reconcile } from "./reconcile";
+export { reconcileFailureCode } from "./failure-code";
 export {
   ReconcileRefusedError,
   type ReconcileOptions,

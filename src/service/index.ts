@@ -3,7 +3,15 @@ import { openDatabase, type Database } from "../db";
 import { pruneEventLog } from "../db/event-log";
 import { createSyncStore } from "../db/sync-store";
 import type { Logger } from "../log";
-import { createMetrics, createOps, type Metrics, type Ops } from "../ops";
+import {
+  createMetrics,
+  createOps,
+  recordReconcileRun,
+  type Metrics,
+  type Ops,
+  type RunReconcile,
+} from "../ops";
+import { reconcile, reconcileFailureCode } from "../reconcile";
 import { createStackApiClient, type StackApiClient } from "../stack/api";
 import type { SyncStore } from "../sync/store";
 import { createWebhookHandler, type WebhookHandler } from "../webhooks/handler";
@@ -28,6 +36,11 @@ export interface Service {
 
 export const WEBHOOK_PATH = "/api/webhooks/stack/user/sync";
 
+/** A user read for fetch-on-notify must end well inside the 15 s Svix gives a delivery. */
+const FETCH_TIMEOUT_MS = 5_000;
+/** A listing page for reconcile is larger than one user: give it longer. */
+const LISTING_TIMEOUT_MS = 30_000;
+
 /** How often the event log is pruned while the service runs. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -41,20 +54,28 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const metrics = createMetrics();
   const store = createSyncStore(db.prisma, { onRetry: metrics.observeRetry });
   const secrets = webhookSecrets(config, logger);
-  const api = stackApi(config);
+  const sync = {
+    syncAnonymousUsers: config.syncAnonymousUsers,
+    passwordHashRounds: config.passwordHashRounds,
+    onPasswordHash: metrics.observePasswordHash,
+  };
+  const api = stackApi(config, FETCH_TIMEOUT_MS);
   const handleWebhook = createWebhookHandler({
     store,
     secrets,
     fetchUser: api ? (id) => api.getUser(id) : undefined,
-    sync: {
-      syncAnonymousUsers: config.syncAnonymousUsers,
-      passwordHashRounds: config.passwordHashRounds,
-      onPasswordHash: metrics.observePasswordHash,
-    },
+    sync,
     logger,
     onDelivery: metrics.observeDelivery,
   });
-  const ops = createOps({ config, db, metrics, startedAt: new Date() });
+  const listingApi = stackApi(config, LISTING_TIMEOUT_MS);
+  const runReconcile: RunReconcile | null = listingApi
+    ? ({ dryRun, force }) =>
+        recordReconcileRun(db.prisma, { dryRun, errorCode: reconcileFailureCode }, () =>
+          reconcile({ store, prisma: db.prisma, api: listingApi, options: sync, dryRun, force }),
+        )
+    : null;
+  const ops = createOps({ config, db, metrics, startedAt: new Date(), runReconcile });
   if (config.production && config.adminToken === undefined) {
     logger.warn("ADMIN_TOKEN is not set: the status page and /api/metrics stay closed until it is");
   }
@@ -91,11 +112,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   };
 }
 
-/** Stack's server API when a server key is configured (fetch-on-notify), else null. */
-function stackApi(config: Config): StackApiClient | null {
+/** Stack's server API when a server key is configured (fetch-on-notify, reconcile), else null. */
+function stackApi(config: Config, timeoutMs: number): StackApiClient | null {
   const { apiUrl, projectId, secretServerKey } = config.stack;
   if (!secretServerKey || !projectId) return null;
-  return createStackApiClient({ apiUrl, projectId, secretServerKey });
+  return createStackApiClient({ apiUrl, projectId, secretServerKey, timeoutMs });
 }
 
 /** The configured secrets; outside production without any, a development secret kept in the data folder. */
