@@ -11,6 +11,8 @@ export interface BenchArgs {
   only: Set<Scenario>;
   /** Run only the CPU profile of this event kind at the highest level, instead of the benchmark. */
   profile: "updated" | "created" | "deleted" | "duplicate" | null;
+  /** Run only the in-process store comparison (bench/store.ts). */
+  store: boolean;
   /** Users for the reconcile run at cost 4 (the issue's 10,000), and at cost 12 (hash-bound: fewer by default). */
   reconcileUsers: number;
   reconcileUsers12: number;
@@ -33,6 +35,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     .option("--levels <list>", "concurrency levels", "1,8,32")
     .option("--only <list>", `scenarios to run, of ${SCENARIOS.join(",")}`, SCENARIOS.join(","))
     .option("--profile [event]", "only profile the server (--cpu-prof) under this event at the top level")
+    .option("--store", "only compare the stores in process (no HTTP): CPU and statements per event", false)
     .option("--reconcile-users <n>", "emulator users for reconcile at cost 4 (default 10000)", positive)
     .option("--reconcile-users-12 <n>", "emulator users for reconcile at cost 12 (default 1000)", positive)
     .option("--log-level <level>", "the server's LOG_LEVEL (production default: info)", "info")
@@ -44,6 +47,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     levels: string;
     only: string;
     profile?: string | boolean;
+    store: boolean;
     reconcileUsers?: number;
     reconcileUsers12?: number;
     logLevel: string;
@@ -65,6 +69,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     levels,
     only: only as Set<Scenario>,
     profile: profile as BenchArgs["profile"],
+    store: o.store,
     reconcileUsers: o.reconcileUsers ?? (o.quick ? 1000 : 10_000),
     reconcileUsers12: o.reconcileUsers12 ?? (o.quick ? 100 : 1000),
     logLevel: o.logLevel,

@@ -68,7 +68,7 @@ export function table(rows: readonly Row[], hashFor: (event: string) => HashLimi
       f2(r.oursOverSeed),
       f2(r.oursOverDb),
       r.oursOverHash === undefined ? "" : f2(r.oursOverHash),
-      f0(Math.max(...[row.ours, row.seed, row.db].map((m) => m?.noise?.foreignPercent ?? 0))),
+      f0(Math.max(...[row.ours, row.seed, row.db].map((m) => m?.cpu?.foreignPercent ?? 0))),
       errors === 0 ? "0" : `${errors} (${errorDetail(row)})`,
     ];
   });
@@ -134,4 +134,36 @@ export function markdown(head: readonly string[], lines: readonly string[][]): s
   const rule =
     "|" + widths.map((w, i) => (i < 1 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|";
   return [fmt(head), rule, ...lines.map(fmt)].join("\n");
+}
+
+/**
+ * CPU time per event by process (ms): robust to other work on the machine, and what bounds throughput
+ * once the cores are full (cores × 1000 ÷ the sum is the CPU-bound ceiling).
+ */
+export function cpuTable(rows: readonly Row[]): string {
+  const ms = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(2));
+  return markdown(
+    [
+      "event",
+      "c",
+      "ours server",
+      "ours pg",
+      "seed server",
+      "seed pg",
+      "db pg",
+      "db client",
+      "bench client (ours)",
+    ],
+    rows.map((row) => [
+      row.event,
+      String(row.concurrency),
+      ms(row.ours?.cpu?.msPerEvent.server),
+      ms(row.ours?.cpu?.msPerEvent.postgres),
+      ms(row.seed?.cpu?.msPerEvent.server),
+      ms(row.seed?.cpu?.msPerEvent.postgres),
+      ms(row.db?.cpu?.msPerEvent.postgres),
+      ms(row.db?.cpu?.msPerEvent.client),
+      ms(row.ours?.cpu?.msPerEvent.client),
+    ]),
+  );
 }

@@ -12,11 +12,12 @@ import { deliveryJob, WebhookClient } from "./http";
 import { closedLoop } from "./load";
 import { machineInfo } from "./machine";
 import { mixedRun, type MixedResult } from "./mixed";
-import { NoiseMeter } from "./noise";
+import { CpuMeter } from "./cpu";
 import { createUsers, recordProcessed } from "./pools";
 import { runProfile } from "./profile";
+import { runStoreProbe } from "./store";
 import { benchReconcile, type ReconcileResult } from "./reconcile";
-import { hashTable, mixedTable, ratios, table } from "./report";
+import { cpuTable, hashTable, mixedTable, ratios, table } from "./report";
 import { measureRow, UPDATE_POOL, type Row, type ScenarioContext } from "./scenarios";
 import { ensureBenchBuild, startServer, type BenchServer } from "./server";
 import { checkTargets, formatTargets } from "./targets";
@@ -55,12 +56,16 @@ async function main(args: BenchArgs): Promise<void> {
   const admin = new pg.Pool({ connectionString: cluster.url, max: 2 });
   const results: Results = { rows: [], mixed: [], serverPeaks: {}, reconcile: null, statements: null };
   const serverLog = join(tmpdir(), `stack-sync-bench-${stamp}.log`);
+  let server: BenchServer | null = null;
   try {
     const env = {
       secret: TEST_SECRET,
       databaseUrl: cluster.url,
       admin,
-      noise: new NoiseMeter(() => [process.pid, cluster.postmasterPid()]),
+      cpu: new CpuMeter(
+        () => server?.pid ?? null,
+        () => cluster.postmasterPid(),
+      ),
       log,
       durationMs: args.durationMs,
       updatePoolSize: args.quick ? 2000 : 5000,
@@ -75,7 +80,7 @@ async function main(args: BenchArgs): Promise<void> {
       });
 
     log(`\nserver at PASSWORD_HASH_ROUNDS=12 (its log: ${serverLog})`);
-    const server12 = await start(12);
+    const server12 = (server = await start(12));
     try {
       // The statements do not depend on the hash cost: captured once, after the server migrated the database.
       const templates = await captureTemplates(cluster.url);
@@ -93,7 +98,7 @@ async function main(args: BenchArgs): Promise<void> {
       if (args.only.has("created")) {
         await server12.stop();
         log("\nserver at PASSWORD_HASH_ROUNDS=4");
-        const server4 = await start(4);
+        const server4 = (server = await start(4));
         try {
           await warm(server4, env.updatePoolSize);
           const ctx4: ScenarioContext = { ...env, server: server4, templates, hashLimit: hash[4] };
@@ -147,11 +152,19 @@ async function measureMixed(
   rows: readonly Row[],
 ): Promise<MixedResult[]> {
   log("mixed: steady user.updated with and without a burst of user.created at cost 12");
-  // 50/s, or less where even that would overload the slower design (a machine busy with other work).
-  const c8 = rows.find((r) => r.event === "updated" && r.concurrency === 8);
-  const slower = Math.min(c8?.ours?.throughput ?? Infinity, c8?.seed?.throughput ?? Infinity);
-  const ratePerSecond = Math.max(5, Math.min(50, Math.floor(slower * 0.3)));
   const client = new WebhookClient(server.url, TEST_SECRET, 64);
+  // 50/s, or less where even that would overload the slower design (a machine busy with other work):
+  // at most 30% of its update throughput at c=8, from this run's table or a short probe.
+  const users = cycle(UPDATE_POOL, poolSize);
+  const capacity = async (impl: "ours" | "seed") => {
+    const row = rows.find((r) => r.event === "updated" && r.concurrency === 8)?.[impl];
+    if (row) return row.throughput;
+    const expected = impl === "ours" ? "processed" : "received";
+    const next = () => deliveryJob(client, updatedDelivery(impl, users()), expected);
+    return (await closedLoop({ concurrency: 8, durationMs: 3000, next })).throughput;
+  };
+  const slower = Math.min(await capacity("ours"), await capacity("seed"));
+  const ratePerSecond = Math.max(5, Math.min(50, Math.floor(slower * 0.3)));
   const out: MixedResult[] = [];
   try {
     for (const impl of ["ours", "seed"] as const) {
@@ -189,6 +202,8 @@ function report(
   const targets = checkTargets(rows, results.mixed, hash);
   log(`\n## Results (${args.durationMs / 1000} s per level; throughput in events/s, latency in ms)\n`);
   log(table(rows, hashFor));
+  log(`\nCPU time per event, ms (cores × 1000 ÷ a design's server + pg is its CPU-bound ceiling):`);
+  log(cpuTable(rows));
   log(`\nHash limit = cores ÷ one hash:\n${hashTable(Object.values(hash))}`);
   const [first] = results.mixed;
   if (first) {
@@ -235,7 +250,7 @@ async function warm(server: BenchServer, poolSize: number): Promise<void> {
 }
 
 const args = parseArgs(process.argv.slice(2));
-(args.profile ? runProfile(args) : main(args)).catch((error: unknown) => {
+(args.profile ? runProfile(args) : args.store ? runStoreProbe(args) : main(args)).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -14,7 +14,7 @@ import { deliveryJob, WebhookClient } from "./http";
 import { closedLoop, type Job } from "./load";
 import { createUsers } from "./pools";
 import type { HashLimit } from "./hash-limit";
-import type { NoiseMeter } from "./noise";
+import type { CpuMeter } from "./cpu";
 import type { BenchServer } from "./server";
 import type { Measurement } from "./stats";
 
@@ -37,7 +37,7 @@ export interface ScenarioContext {
   templates: Templates;
   durationMs: number;
   updatePoolSize: number;
-  noise: NoiseMeter;
+  cpu: CpuMeter;
   /** For user.created: each level runs long enough for about 3 × concurrency hashes at this limit. */
   hashLimit?: HashLimit;
   log: (line: string) => void;
@@ -74,9 +74,9 @@ export async function measureRow(
     for (const impl of ["ours", "seed"] as const) {
       const next = await jobsFor(kind, impl, client, ctx, previous?.[impl]?.throughput);
       ctx.server.rss.start();
-      ctx.noise.begin();
+      ctx.cpu.begin();
       const m = await closedLoop({ concurrency, durationMs, next });
-      const measured = { ...m, peakRssMiB: ctx.server.rss.stop(), noise: ctx.noise.end() };
+      const measured = { ...m, peakRssMiB: ctx.server.rss.stop(), cpu: ctx.cpu.end(m.completed) };
       row[impl] = measured;
       ctx.log(
         `  ${label.padEnd(10)} c=${String(concurrency).padEnd(3)} ${impl.padEnd(4)} ${brief(measured)}`,
@@ -86,7 +86,7 @@ export async function measureRow(
     const replay = replayer(ctx.databaseUrl, ctx.templates[kind], concurrency);
     try {
       const tokens = await tokensFor(kind, "db", ctx, previous?.db?.throughput);
-      ctx.noise.begin();
+      ctx.cpu.begin();
       const m = await closedLoop({
         concurrency,
         durationMs,
@@ -95,7 +95,7 @@ export async function measureRow(
           return t === null ? null : replay.job(t);
         },
       });
-      row.db = { ...m, noise: ctx.noise.end() };
+      row.db = { ...m, cpu: ctx.cpu.end(m.completed) };
       ctx.log(`  ${label.padEnd(10)} c=${String(concurrency).padEnd(3)} db   ${brief(row.db)}`);
     } finally {
       await replay.close();
@@ -151,6 +151,6 @@ function settle(): Promise<void> {
 
 function brief(m: Measurement): string {
   const bad = m.errors > 0 ? `  ERRORS ${m.errors} ${JSON.stringify(m.outcomes)}` : "";
-  const noise = m.noise ? `  (others ${m.noise.foreignPercent.toFixed(0)}% CPU)` : "";
+  const noise = m.cpu ? `  (others ${m.cpu.foreignPercent.toFixed(0)}% CPU)` : "";
   return `${m.throughput.toFixed(0).padStart(6)} ev/s  p50 ${m.p50Ms.toFixed(1)} ms  p99 ${m.p99Ms.toFixed(1)} ms${noise}${bad}`;
 }

@@ -1,4 +1,4 @@
-import type { Noise } from "./noise";
+import type { CpuUse } from "./cpu";
 
 /** One measured load level: what came back and how fast. */
 export interface Measurement {
@@ -15,8 +15,10 @@ export interface Measurement {
   windowMs: number;
   /** Peak RSS of the server process tree during the level, MiB (absent for in-process references). */
   peakRssMiB?: number;
-  /** CPU share taken by processes outside the bench during the level (see noise.ts). */
-  noise?: Noise;
+  /** Requests completed during the whole level (window, ramp and drain): what the CPU time was spent on. */
+  completed: number;
+  /** Where the CPU went during the level (see cpu.ts). */
+  cpu?: CpuUse;
   /** Set when the level ended early because its pool of prepared users ran out. */
   exhausted?: boolean;
 }
@@ -44,6 +46,7 @@ export function summarise(samples: readonly Sample[], from: number, to: number):
   for (const s of inside) outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
   const windowMs = Math.max(1, to - from);
   return {
+    completed: samples.length,
     count: inside.length,
     throughput: (inside.length * 1000) / windowMs,
     p50Ms: percentile(latencies, 50),

@@ -17,7 +17,8 @@ export interface SeedOptions {
   rounds: number;
 }
 
-interface SeedUser {
+/** The fields of a Stack user the seed reads. */
+export interface SeedUser {
   id: string;
   primary_email: string | null;
   display_name: string | null;
@@ -37,14 +38,24 @@ export function createSeedHandler(options: SeedOptions): (request: Request) => P
     }
     try {
       const event = JSON.parse(new TextDecoder().decode(body)) as { type: string; data: SeedUser };
-      if (event.type === "user.created") await createUser(prisma, event.data, rounds);
-      else if (event.type === "user.updated") await updateUser(prisma, event.data);
-      else if (event.type === "user.deleted") await prisma.user.delete({ where: { id: event.data.id } });
+      await seedApply(prisma, event.type, event.data, rounds);
       return Response.json({ received: true });
     } catch {
       return Response.json({ error: "internal" }, { status: 500 });
     }
   };
+}
+
+/** The seed's database work for one verified event; bench/store.ts calls it without HTTP. */
+export async function seedApply(
+  prisma: PrismaClient,
+  type: string,
+  user: SeedUser,
+  rounds: number,
+): Promise<void> {
+  if (type === "user.created") await createUser(prisma, user, rounds);
+  else if (type === "user.updated") await updateUser(prisma, user);
+  else if (type === "user.deleted") await prisma.user.delete({ where: { id: user.id } });
 }
 
 // Steps 1–6 of the seed's "User Created Event", in its order, all inside the one transaction.
