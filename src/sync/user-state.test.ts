@@ -1,42 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { StackUser } from "../stack";
 import { stackUserSchema } from "../stack";
+import { stackUser } from "../../test/support/fixtures";
 import { PLACEHOLDER_EMAIL_DOMAIN, desiredUser, placeholderEmail, planOf, storedEmail } from "./user-state";
 
 const ID = "6f1c2a8e-3d4b-4c5a-9e7f-0a1b2c3d4e5f";
 
-/** A user as the handler hands it over: parsed by the schema from the STACK-AUTH.md example body. */
+/** A user as the handler hands it over: the STACK-AUTH.md example shape, parsed by the schema. */
 function user(overrides: Record<string, unknown> = {}): StackUser {
-  return stackUserSchema.parse({
-    auth_with_email: false,
-    client_metadata: null,
-    client_read_only_metadata: null,
-    country_code: null,
-    display_name: null,
-    has_password: false,
-    id: ID,
-    is_anonymous: false,
-    is_restricted: false,
-    last_active_at_millis: 1700000000000,
-    oauth_providers: [],
-    otp_auth_enabled: false,
-    passkey_auth_enabled: false,
-    primary_email: "test@example.com",
-    primary_email_auth_enabled: false,
-    primary_email_verified: false,
-    profile_image_url: null,
-    requires_totp_mfa: false,
-    restricted_by_admin: false,
-    restricted_by_admin_private_details: null,
-    restricted_by_admin_reason: null,
-    restricted_reason: null,
-    risk_scores: { sign_up: { bot: 0, free_trial_abuse: 0 } },
-    selected_team: null,
-    selected_team_id: null,
-    server_metadata: null,
-    signed_up_at_millis: 1700000000000,
-    ...overrides,
-  });
+  return stackUserSchema.parse({ ...stackUser({ id: ID, primary_email: "test@example.com" }), ...overrides });
 }
 
 describe("storedEmail", () => {

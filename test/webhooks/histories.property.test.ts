@@ -13,6 +13,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/emulator/random";
 import type { StackUser } from "../../src/stack";
 import { usernameBase, usernameCandidates } from "../../src/sync/username";
 import { PLANS, planOf, type Plan } from "../../src/sync/user-state";
@@ -163,18 +164,6 @@ function histories(scenario: Scenario): History[] {
     const events = bodies.map((body, e) => ({ svixId: `msg_u${u}_e${e}`, body, user: u }));
     return { id, snapshots, events, deleted: spec.deleted };
   });
-}
-
-/** A small seeded PRNG (mulberry32), so that a failing scenario replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: T[], rand: () => number): T[] {
@@ -392,7 +381,7 @@ async function runScenario(test: TestDatabase, scenario: Scenario): Promise<void
   await test.reset();
   const handler = handlerFor(test, { sync: { syncAnonymousUsers: scenario.syncAnonymousUsers } });
   const all = histories(scenario);
-  const rand = random(scenario.seed);
+  const rand = seededRandom(scenario.seed);
   const invariants = new Invariants(test, all);
 
   // Phase 1: every event but each user's last, with duplicates, shuffled, in concurrent batches.
