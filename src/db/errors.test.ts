@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../../test/support/databases";
 import { openDatabase } from "./index";
@@ -37,6 +38,13 @@ describe.each(DATABASE_KINDS)("classifyDbError on %s", (kind) => {
     await test.db.prisma.user.create({ data: user("a", "a@example.com", "taken") });
     const error = await caught(test.db.prisma.user.create({ data: user("b", "b@example.com", "taken") }));
     expect(classifyDbError(error)).toMatchObject({ kind: "unique", column: "username" });
+  });
+
+  it("calls data past an index's size limit rejected, for good", async () => {
+    // Random text: PostgreSQL compresses index entries, so a repeated character would still fit.
+    const email = `${randomBytes(4000).toString("base64")}@example.com`;
+    const error = await caught(test.db.prisma.user.create({ data: user("big", email, "big") }));
+    expect(classifyDbError(error)).toEqual({ kind: "rejected" });
   });
 
   it("does not claim errors that are not the database's", () => {

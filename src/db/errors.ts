@@ -8,12 +8,17 @@ export type DbFailure =
   | { kind: "unique"; table: string | undefined; column: string | undefined }
   /** Serialization failure, deadlock or write conflict: the transaction may succeed if run again. */
   | { kind: "retryable" }
+  /** The data itself cannot be stored (a data exception, a value past an index's size limit): never will be. */
+  | { kind: "rejected" }
   /** Anything else from the database or the way to it. */
   | { kind: "unavailable" };
 
 const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
 const RETRYABLE_PRISMA_CODES = new Set(["P2034"]);
 const RETRYABLE_ADAPTER_KINDS = new Set(["TransactionWriteConflict"]);
+/** Class 22 (data exception) and 54 (program limit exceeded, e.g. an index row over 2,704 bytes). */
+const REJECTED_SQLSTATE = /^(22|54)[0-9A-Z]{3}$/;
+const REJECTED_ADAPTER_KINDS = new Set(["ValueOutOfRange", "InvalidInputValue", "LengthMismatch"]);
 
 /** Classifies an error thrown by a database call; null when it did not come from the database. */
 export function classifyDbError(error: unknown): DbFailure | null {
@@ -32,6 +37,11 @@ export function classifyDbError(error: unknown): DbFailure | null {
     )
   ) {
     return { kind: "retryable" };
+  }
+  if (
+    parts.some((p) => REJECTED_SQLSTATE.test(String(p.code)) || REJECTED_ADAPTER_KINDS.has(String(p.kind)))
+  ) {
+    return { kind: "rejected" };
   }
   return { kind: "unavailable" };
 }

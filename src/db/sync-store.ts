@@ -53,6 +53,9 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
           if (failure.kind === "unique" && failure.column === "email") {
             throw new SyncError("email_conflict", undefined, { cause: error });
           }
+          // Data PostgreSQL will never take is the payload's fault: answered 422, not retried for 27 hours.
+          if (failure.kind === "rejected")
+            throw new SyncError("invalid_payload", "data rejected", { cause: error });
           // A lost race (username, event log, user id) or a serialization failure: run it again.
           // A broken connection gets one more try, for a pool that still held a connection from before a restart.
           const reason = failure.kind === "unavailable" ? "unavailable" : "conflict";

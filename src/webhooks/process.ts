@@ -61,7 +61,9 @@ export async function processDelivery(
   try {
     return await applyChange(options.store, change, delivery, options.sync);
   } catch (error) {
-    if (error instanceof SyncError && error.code === "email_conflict") return fail("email_conflict");
+    if (error instanceof SyncError && (error.code === "email_conflict" || error.code === "invalid_payload")) {
+      return fail(error.code);
+    }
     throw error;
   }
 }
