@@ -8,6 +8,8 @@ const config = [
     ignores: [
       "node_modules/**",
       ".next/**",
+      ".next-*/**",
+      "test-results/**",
       ".data/**",
       "src/generated/**",
       "next-env.d.ts",
