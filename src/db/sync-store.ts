@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SyncError } from "../errors";
-import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
+import type {
+  DeliveryRecord,
+  EventOutcome,
+  StoredUser,
+  SyncStore,
+  SyncTransaction,
+  UserPresence,
+} from "../sync/store";
 import { usernameCandidates } from "../sync/username";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace";
@@ -104,36 +111,29 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
     },
 
     async findUser(userId) {
-      const row = await tx.user.findUnique({
-        where: { id: userId },
-        select: {
-          id: true,
-          email: true,
-          profile: { select: { displayName: true, avatar: true, plan: true } },
-        },
-      });
-      if (!row?.profile) return null;
-      return { id: row.id, email: row.email, ...row.profile };
+      // One statement: Prisma would read the profile with a second query.
+      const [row] = await tx.$queryRaw<StoredUser[]>`
+        SELECT u.id, u.email, p.display_name AS "displayName", p.avatar, p.plan::text AS plan
+        FROM users u JOIN profiles p ON p.user_id = u.id
+        WHERE u.id = ${userId}`;
+      return row ?? null;
     },
 
     async createUser(user, password, usernameBase) {
       // Creators of the same base name queue here instead of racing for the same candidate.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USERNAME}::int4, hashtext(${usernameBase}))`;
       const username = await firstFreeUsername(tx, usernameBase);
-      await tx.user.create({
+      // Two inserts returning only the id: a nested create reads the whole user back, a third statement.
+      await tx.user.create({ data: { id: user.id, email: user.email, password }, select: { id: true } });
+      await tx.profile.create({
         data: {
-          id: user.id,
-          email: user.email,
-          password,
-          profile: {
-            create: {
-              username,
-              displayName: user.displayName,
-              avatar: user.avatar,
-              plan: user.plan ?? "FREE",
-            },
-          },
+          userId: user.id,
+          username,
+          displayName: user.displayName,
+          avatar: user.avatar,
+          plan: user.plan ?? "FREE",
         },
+        select: { id: true },
       });
     },
 
@@ -149,8 +149,10 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
     },
 
     async deleteUser(userId) {
-      await tx.user.deleteMany({ where: { id: userId } });
-      await tx.userTombstone.createMany({ data: [{ userId }], skipDuplicates: true });
+      // One statement: the delete (the profile goes by cascade) and the tombstone.
+      await tx.$executeRaw`
+        WITH gone AS (DELETE FROM users WHERE id = ${userId})
+        INSERT INTO user_tombstones (user_id) VALUES (${userId}) ON CONFLICT DO NOTHING`;
     },
   };
 }
