@@ -17,6 +17,8 @@ export interface BenchArgs {
   reconcileUsers: number;
   reconcileUsers12: number;
   logLevel: string;
+  /** Extra environment for the server, from `--server-env KEY=VALUE` (repeatable). */
+  serverEnv: Record<string, string>;
   outDir: string;
 }
 
@@ -25,6 +27,8 @@ const positive = (v: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a positive number");
   return n;
 };
+
+const collect = (value: string, all: string[]): string[] => [...all, value];
 
 /** Parses `argv` (after the script name). */
 export function parseArgs(argv: string[]): BenchArgs {
@@ -39,6 +43,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     .option("--reconcile-users <n>", "emulator users for reconcile at cost 4 (default 10000)", positive)
     .option("--reconcile-users-12 <n>", "emulator users for reconcile at cost 12 (default 1000)", positive)
     .option("--log-level <level>", "the server's LOG_LEVEL (production default: info)", "info")
+    .option("--server-env <KEY=VALUE>", "extra server environment (repeatable)", collect, [] as string[])
     .option("--out <dir>", "where the JSON results go", "bench-results")
     .parse(["node", "bench", ...argv]);
   const o = program.opts<{
@@ -51,6 +56,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     reconcileUsers?: number;
     reconcileUsers12?: number;
     logLevel: string;
+    serverEnv: string[];
     out: string;
   }>();
   const levels = o.levels.split(",").map((s) => positive(s.trim()));
@@ -73,6 +79,13 @@ export function parseArgs(argv: string[]): BenchArgs {
     reconcileUsers: o.reconcileUsers ?? (o.quick ? 1000 : 10_000),
     reconcileUsers12: o.reconcileUsers12 ?? (o.quick ? 100 : 1000),
     logLevel: o.logLevel,
+    serverEnv: Object.fromEntries(
+      o.serverEnv.map((pair) => {
+        const at = pair.indexOf("=");
+        if (at < 1) program.error(`--server-env: expected KEY=VALUE, got ${pair}`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
     outDir: o.out,
   };
 }

@@ -32,6 +32,7 @@ export async function runProfile(args: BenchArgs): Promise<void> {
       rounds: kind === "created" ? 12 : 4,
       logFile: join(dir, "server.log"),
       logLevel: args.logLevel,
+      env: args.serverEnv,
       nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
     });
     const client = new WebhookClient(server.url, TEST_SECRET, concurrency);

@@ -77,6 +77,7 @@ async function main(args: BenchArgs): Promise<void> {
         rounds,
         logFile: serverLog,
         logLevel: args.logLevel,
+        env: args.serverEnv,
       });
 
     log(`\nserver at PASSWORD_HASH_ROUNDS=12 (its log: ${serverLog})`);

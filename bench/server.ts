@@ -37,6 +37,8 @@ export interface ServerOptions {
   /** Flags for the server's `node` (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
   nodeArgs?: string[];
   logLevel?: string;
+  /** More environment for the server (experiments: `--server-env UV_THREADPOOL_SIZE=8`). */
+  env?: Record<string, string>;
 }
 
 export interface BenchServer {
@@ -68,6 +70,7 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
         STACK_WEBHOOK_SECRET: options.secret,
         PASSWORD_HASH_ROUNDS: String(options.rounds),
         LOG_LEVEL: options.logLevel ?? "info",
+        ...options.env,
       },
     },
   );
