@@ -1,3 +1,4 @@
+import type { Random } from "../../src/emulator/random";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -18,19 +19,7 @@ export const WEBHOOK_PATH = "/api/webhooks/stack/user/sync";
 // ---------------------------------------------------------------------------------------------------------
 // Randomness: seeded, so that a failing run can be repeated with RELIABILITY_SEED.
 
-export type Random = () => number;
-
-/** mulberry32: small, fast, good enough to shuffle test traffic. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random } from "../../src/emulator/random";
 
 /** RELIABILITY_SEED when set, else a fresh seed; printed by the caller so a failure can be replayed. */
 export function runSeed(): number {
