@@ -24,6 +24,8 @@ interface Snapshot {
   server: number;
   postgres: number;
   client: number;
+  /** CPU of the bench's children that ended (a reconcile run): their time lands in its cutime. */
+  reaped: number;
 }
 
 /**
@@ -49,7 +51,10 @@ export class CpuMeter {
     const from = this.start ?? now;
     const total = Math.max(1, now.total - from.total);
     const busy = total - (now.idle - from.idle);
-    const ours = (["server", "postgres", "client"] as const).reduce((sum, k) => sum + now[k] - from[k], 0);
+    const ours = (["server", "postgres", "client", "reaped"] as const).reduce(
+      (sum, k) => sum + now[k] - from[k],
+      0,
+    );
     const perEvent = (k: "server" | "postgres" | "client") =>
       ((now[k] - from[k]) * TICK_MS) / Math.max(1, events);
     return {
@@ -73,6 +78,7 @@ export class CpuMeter {
       server: server === null ? 0 : processTree([server]).reduce((sum, pid) => sum + ticks(pid, true), 0),
       postgres: processTree([this.postmasterPid()]).reduce((sum, pid) => sum + ticks(pid, true), 0),
       client: ticks(process.pid, false),
+      reaped: ticks(process.pid, true) - ticks(process.pid, false),
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { CpuMeter } from "./cpu";
 import { createdDelivery, updatedDelivery, type Impl } from "./events";
 import { deliveryJob, type WebhookClient } from "./http";
 import { steadyRate, timed, type Job } from "./load";
@@ -12,6 +13,8 @@ export interface MixedOptions {
   burstConcurrency: number;
   /** The next prepared user token to update. */
   nextUser: () => string;
+  /** Measures each phase's CPU, to tell a noisy phase from a slow one. */
+  cpu: CpuMeter;
 }
 
 export interface MixedResult {
@@ -30,6 +33,8 @@ export interface MixedResult {
   };
   /** Update p99 during the burst ÷ without it. */
   p99Ratio: number;
+  /** CPU share taken by other processes in the quiet phase and in the burst, 0–100. */
+  othersPercent: { quiet: number; burst: number };
 }
 
 /**
@@ -44,11 +49,13 @@ export async function mixedRun(
 ): Promise<MixedResult> {
   const expect = impl === "seed" ? "received" : "processed";
   const update: () => Job = () => deliveryJob(client, updatedDelivery(impl, options.nextUser()), expect);
+  options.cpu.begin();
   const quietSamples = await steadyRate({
     ratePerSecond: options.ratePerSecond,
     durationMs: options.quietMs,
     next: update,
   });
+  const quietCpu = options.cpu.end(quietSamples.length);
   await new Promise((r) => setTimeout(r, 300));
 
   const t0 = performance.now();
@@ -59,6 +66,7 @@ export async function mixedRun(
   );
   await new Promise((r) => setTimeout(r, 500));
   const burstStart = performance.now() - t0;
+  options.cpu.begin();
   const creates: Sample[] = [];
   let left = options.burstSize;
   const worker = async () => {
@@ -66,6 +74,7 @@ export async function mixedRun(
   };
   await Promise.all(Array.from({ length: options.burstConcurrency }, worker));
   const burstEnd = performance.now() - t0;
+  const burstCpu = options.cpu.end(creates.length);
   burstOver = true;
   const during = (await updates).filter((s) => s.start >= burstStart && s.start < burstEnd);
 
@@ -84,6 +93,7 @@ export async function mixedRun(
       durationMs,
     },
     p99Ratio: burst.p99Ms / quiet.p99Ms,
+    othersPercent: { quiet: quietCpu.foreignPercent, burst: burstCpu.foreignPercent },
   };
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "../test/support/app-server";
 import type { Cluster } from "./cluster";
+import { CpuMeter } from "./cpu";
 import type { HashLimit } from "./hash-limit";
 import { markdown } from "./report";
 
@@ -26,6 +27,8 @@ export interface ReconcileRun {
   hashLimitPerSecond: number;
   /** users/s ÷ hash limit. */
   ratio: number;
+  /** CPU share taken by processes other than reconcile, PostgreSQL and the bench (the emulator included). */
+  othersPercent: number;
 }
 
 export interface ReconcileResult {
@@ -101,7 +104,12 @@ async function reconcileOnce(
   );
   try {
     await waitForLine(emulator, /Stack Auth emulator on/, 60_000);
-    const out = await runToEnd(TSX, [RECONCILE, "--json", "--force", "--page-size", "1000"], {
+    let pid: number | null = null;
+    const cpu = new CpuMeter(
+      () => pid,
+      () => cluster.postmasterPid(),
+    );
+    const run = runToEnd(TSX, [RECONCILE, "--json", "--force", "--page-size", "1000"], {
       ...baseEnv(),
       DATABASE_URL: cluster.urlFor(database),
       STACK_API_URL: `http://127.0.0.1:${port}`,
@@ -109,6 +117,10 @@ async function reconcileOnce(
       STACK_SECRET_SERVER_KEY: SERVER_KEY,
       PASSWORD_HASH_ROUNDS: String(rounds),
     });
+    pid = run.pid;
+    cpu.begin();
+    const out = await run.done;
+    const othersPercent = cpu.end(users).foreignPercent;
     const line = out
       .split("\n")
       .filter((l) => l.startsWith("{"))
@@ -124,6 +136,7 @@ async function reconcileOnce(
       usersPerSecond,
       hashLimitPerSecond: hash.perSecond,
       ratio: usersPerSecond / hash.perSecond,
+      othersPercent,
     };
   } finally {
     emulator.kill("SIGTERM");
@@ -132,7 +145,16 @@ async function reconcileOnce(
 
 function table(runs: readonly ReconcileRun[]): string {
   return markdown(
-    ["cost", "users", "created", "seconds", "users/s", "hash limit /s", "users/s ÷ hash limit"],
+    [
+      "cost",
+      "users",
+      "created",
+      "seconds",
+      "users/s",
+      "hash limit /s",
+      "users/s ÷ hash limit",
+      "others CPU%",
+    ],
     runs.map((r) => [
       String(r.rounds),
       String(r.users),
@@ -141,6 +163,7 @@ function table(runs: readonly ReconcileRun[]): string {
       r.usersPerSecond.toFixed(1),
       r.hashLimitPerSecond.toFixed(1),
       r.ratio.toFixed(2),
+      r.othersPercent.toFixed(0),
     ]),
   );
 }
@@ -172,9 +195,13 @@ function waitForLine(child: ReturnType<typeof spawn>, pattern: RegExp, timeoutMs
   });
 }
 
-function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+function runToEnd(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { pid: number | null; done: Promise<string> } {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const done = new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -183,4 +210,5 @@ function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
       code === 0 ? resolve(out) : reject(new Error(`exit ${code}:\n${out.slice(-2000)}`)),
     );
   });
+  return { pid: child.pid ?? null, done };
 }

@@ -106,6 +106,7 @@ export function mixedTable(results: readonly MixedResult[]): string {
       "p99 burst/quiet",
       "creates",
       "creates/s",
+      "others CPU%",
       "errors",
     ],
     results.map((m) => [
@@ -119,6 +120,7 @@ export function mixedTable(results: readonly MixedResult[]): string {
       f2(m.p99Ratio),
       String(m.burst.creates),
       f1(m.burst.createsPerSecond),
+      `${f0(m.othersPercent.quiet)} / ${f0(m.othersPercent.burst)}`,
       String(m.quiet.errors + m.burst.errors + m.burst.createErrors),
     ]),
   );

@@ -92,8 +92,7 @@ async function main(args: BenchArgs): Promise<void> {
       await warm(server12, env.updatePoolSize);
       const ctx: ScenarioContext = { ...env, server: server12, templates, hashLimit: hash[12] };
       await measureKinds(args, ctx, results.rows);
-      if (args.only.has("mixed"))
-        results.mixed = await measureMixed(args, server12, env.updatePoolSize, results.rows);
+      if (args.only.has("mixed")) results.mixed = await measureMixed(args, server12, env, results.rows);
       results.serverPeaks["rounds=12"] = server12.rss.lifetimePeakMiB();
 
       if (args.only.has("created")) {
@@ -149,9 +148,10 @@ async function measureKinds(args: BenchArgs, ctx: ScenarioContext, rows: Row[]):
 async function measureMixed(
   args: BenchArgs,
   server: BenchServer,
-  poolSize: number,
+  env: { updatePoolSize: number; cpu: CpuMeter },
   rows: readonly Row[],
 ): Promise<MixedResult[]> {
+  const poolSize = env.updatePoolSize;
   log("mixed: steady user.updated with and without a burst of user.created at cost 12");
   const client = new WebhookClient(server.url, TEST_SECRET, 64);
   // 50/s, or less where even that would overload the slower design (a machine busy with other work):
@@ -172,12 +172,14 @@ async function measureMixed(
       const m = await mixedRun(client, impl, {
         ratePerSecond,
         quietMs: args.quick ? 3000 : 8000,
-        burstSize: args.quick ? 24 : 64,
+        burstSize: args.quick ? 24 : 96,
         burstConcurrency: args.quick ? 16 : 32,
         nextUser: cycle(UPDATE_POOL, poolSize),
+        cpu: env.cpu,
       });
       const p99 = `quiet ${m.quiet.p99Ms.toFixed(1)} ms, in burst ${m.burst.p99Ms.toFixed(1)} ms`;
-      log(`  ${impl}: update p99 ${p99} (×${m.p99Ratio.toFixed(2)})`);
+      const others = `others ${m.othersPercent.quiet.toFixed(0)}% / ${m.othersPercent.burst.toFixed(0)}% CPU`;
+      log(`  ${impl}: update p99 ${p99} (×${m.p99Ratio.toFixed(2)}; ${others})`);
       out.push(m);
     }
   } finally {
