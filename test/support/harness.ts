@@ -1,7 +1,8 @@
 import { createSyncStore } from "../../src/db/sync-store";
 import type { SyncOptions } from "../../src/sync/engine";
 import { createWebhookHandler, type WebhookHandler } from "../../src/webhooks/handler";
-import type { TestDatabase } from "./databases";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { openTestDatabase, type DatabaseKind, type TestDatabase } from "./databases";
 import { TEST_SECRET } from "./fixtures";
 
 /** Cost 4: tests check behaviour, not bcrypt's cost; the benchmarks measure cost 12. */
@@ -45,4 +46,19 @@ export async function counts(test: TestDatabase) {
     p.webhookEvent.count(),
   ]);
   return { users, profiles, tombstones, events };
+}
+
+/**
+ * One migrated database of `kind` and the real handler over it for a whole describe block, emptied before
+ * each test. The fields are set once the block's `beforeAll` has run.
+ */
+export function useEndpoint(kind: DatabaseKind): { test: TestDatabase; handler: WebhookHandler } {
+  const ctx = {} as { test: TestDatabase; handler: WebhookHandler };
+  beforeAll(async () => {
+    ctx.test = await openTestDatabase(kind);
+    ctx.handler = handlerFor(ctx.test);
+  });
+  afterAll(() => ctx.test.close());
+  beforeEach(() => ctx.test.reset());
+  return ctx;
 }

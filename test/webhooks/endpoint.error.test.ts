@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/db";
 import { createSyncStore } from "../../src/db/sync-store";
 import { messageOf, type ErrorCode } from "../../src/errors";
 import { MAX_BODY_BYTES } from "../../src/webhooks/body";
 import { createWebhookHandler } from "../../src/webhooks/handler";
-import { DATABASE_KINDS, openTestDatabase, type DatabaseKind, type TestDatabase } from "../support/databases";
+import { DATABASE_KINDS, type DatabaseKind } from "../support/databases";
 import {
   TEST_SECRET,
   WEBHOOK_URL,
@@ -23,7 +23,7 @@ import {
   type EventBody,
   type SignOptions,
 } from "../support/fixtures";
-import { TEST_SYNC_OPTIONS, counts, eventRow, handlerFor, tableState } from "../support/harness";
+import { TEST_SYNC_OPTIONS, counts, eventRow, handlerFor, tableState, useEndpoint } from "../support/harness";
 import { createTestDatabase } from "../support/postgres";
 
 type Handler = ReturnType<typeof handlerFor>;
@@ -57,34 +57,27 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     if (kind === "postgres") it(name, fn, timeout);
   };
 
-  let test: TestDatabase;
-  let handler: Handler;
-  beforeAll(async () => {
-    test = await openTestDatabase(kind);
-    handler = handlerFor(test);
-  });
-  afterAll(() => test.close());
-  beforeEach(() => test.reset());
+  const ctx = useEndpoint(kind);
 
   describe("405 method_not_allowed", () => {
     it.each(["GET", "HEAD", "OPTIONS"])(
       "answers a %s with 405 and Allow: POST, writing nothing",
       async (method) => {
-        const response = await handler(new Request(WEBHOOK_URL, { method }));
+        const response = await ctx.handler(new Request(WEBHOOK_URL, { method }));
         expect(response.status).toBe(405);
         expect(response.headers.get("allow")).toBe("POST");
         if (method !== "HEAD") await expectError(response, "method_not_allowed");
-        expect(await counts(test)).toEqual(NOTHING);
+        expect(await counts(ctx.test)).toEqual(NOTHING);
       },
     );
 
     it.each(["PUT", "PATCH", "DELETE"])(
       "answers a correctly signed %s of a user.created with 405, writing nothing",
       async (method) => {
-        const response = await handler(signedRequest(createdEvent(stackUser()), { method }));
+        const response = await ctx.handler(signedRequest(createdEvent(stackUser()), { method }));
         expect(response.headers.get("allow")).toBe("POST");
         await expectError(response, "method_not_allowed");
-        expect(await counts(test)).toEqual(NOTHING);
+        expect(await counts(ctx.test)).toEqual(NOTHING);
       },
     );
   });
@@ -93,26 +86,26 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     it("answers a signed body of 2 MiB + 1 with 413, writing nothing", async () => {
       const user = stackUser();
       const body = paddedBody(createdEvent(user), MAX_BODY_BYTES + 1);
-      await expectError(await send(handler, body), "payload_too_large");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await send(ctx.handler, body), "payload_too_large");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("processes a signed body of exactly 2 MiB", async () => {
       const user = stackUser({ display_name: "Exactly Two" });
       const body = paddedBody(createdEvent(user), MAX_BODY_BYTES);
-      const response = await send(handler, body);
+      const response = await send(ctx.handler, body);
       expect({ status: response.status, body: await response.json() }).toEqual({
         status: 200,
         body: { status: "processed" },
       });
-      expect((await tableState(test)).map((u) => u.id)).toEqual([user.id]);
+      expect((await tableState(ctx.test)).map((u) => u.id)).toEqual([user.id]);
     });
 
     it("answers 413 to an over-long body before looking at its signature", async () => {
       const body = new Uint8Array(MAX_BODY_BYTES + 1).fill(0x20);
-      const response = await handler(new Request(WEBHOOK_URL, { method: "POST", body }));
+      const response = await ctx.handler(new Request(WEBHOOK_URL, { method: "POST", body }));
       await expectError(response, "payload_too_large");
-      expect(await counts(test)).toEqual(NOTHING);
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
   });
 
@@ -125,9 +118,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     ])(
       "answers a verified body of %s with 400 and logs it as failed with its payload",
       async (_label, body) => {
-        const response = await send(handler, body, { svixId: "msg_bad_json" });
+        const response = await send(ctx.handler, body, { svixId: "msg_bad_json" });
         await expectError(response, "invalid_json");
-        expect(await eventRow(test, "msg_bad_json")).toMatchObject({
+        expect(await eventRow(ctx.test, "msg_bad_json")).toMatchObject({
           svixId: "msg_bad_json",
           outcome: "failed",
           errorCode: "invalid_json",
@@ -136,7 +129,7 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
           type: null,
           userId: null,
         });
-        expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+        expect(await counts(ctx.test)).toEqual({ ...NOTHING, events: 1 });
       },
     );
 
@@ -144,11 +137,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       const prefix = new TextEncoder().encode('{"type":"user.created","data":{"display_name":"');
       const suffix = new TextEncoder().encode('"}}');
       const body = new Uint8Array([...prefix, 0xff, 0xfe, 0xc3, ...suffix]);
-      await expectError(await send(handler, body, { svixId: "msg_latin" }), "invalid_json");
-      const row = await eventRow(test, "msg_latin");
+      await expectError(await send(ctx.handler, body, { svixId: "msg_latin" }), "invalid_json");
+      const row = await eventRow(ctx.test, "msg_latin");
       expect(row).toMatchObject({ outcome: "failed", errorCode: "invalid_json", attempts: 1 });
       expect(row?.payload).toBe('{"type":"user.created","data":{"display_name":"\uFFFD\uFFFD\uFFFD"}}');
-      expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+      expect(await counts(ctx.test)).toEqual({ ...NOTHING, events: 1 });
     });
 
     it("answers a verified body with a raw NUL byte with 400 and still logs it", async () => {
@@ -157,8 +150,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
         0x00,
         ...new TextEncoder().encode('"}'),
       ]);
-      await expectError(await send(handler, body, { svixId: "msg_nul" }), "invalid_json");
-      expect(await eventRow(test, "msg_nul")).toMatchObject({
+      await expectError(await send(ctx.handler, body, { svixId: "msg_nul" }), "invalid_json");
+      expect(await eventRow(ctx.test, "msg_nul")).toMatchObject({
         outcome: "failed",
         errorCode: "invalid_json",
         payload: '{"type":"\uFFFD"}',
@@ -166,9 +159,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     });
 
     it("counts a second failed delivery of the same svix-id as a second attempt", async () => {
-      await send(handler, "nope", { svixId: "msg_twice_bad" });
-      await expectError(await send(handler, "still nope", { svixId: "msg_twice_bad" }), "invalid_json");
-      expect(await eventRow(test, "msg_twice_bad")).toMatchObject({
+      await send(ctx.handler, "nope", { svixId: "msg_twice_bad" });
+      await expectError(await send(ctx.handler, "still nope", { svixId: "msg_twice_bad" }), "invalid_json");
+      expect(await eventRow(ctx.test, "msg_twice_bad")).toMatchObject({
         outcome: "failed",
         attempts: 2,
         payload: "still nope",
@@ -203,8 +196,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       "answers a verified %s with %s with 422 and logs it as failed",
       async (type, _label, data) => {
         const body = JSON.stringify({ type, data });
-        await expectError(await send(handler, body, { svixId: "msg_invalid" }), "invalid_payload");
-        const row = await eventRow(test, "msg_invalid");
+        await expectError(await send(ctx.handler, body, { svixId: "msg_invalid" }), "invalid_payload");
+        const row = await eventRow(ctx.test, "msg_invalid");
         expect(row).toMatchObject({
           outcome: "failed",
           errorCode: "invalid_payload",
@@ -212,24 +205,27 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
           attempts: 1,
           payload: body,
         });
-        expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+        expect(await counts(ctx.test)).toEqual({ ...NOTHING, events: 1 });
       },
     );
 
     it("logs the user id of an invalid user.updated when the id itself is readable", async () => {
       const user = base();
       const body = JSON.stringify({ type: "user.updated", data: { ...user, primary_email: false } });
-      await expectError(await send(handler, body, { svixId: "msg_invalid_id" }), "invalid_payload");
-      expect(await eventRow(test, "msg_invalid_id")).toMatchObject({ userId: user.id, type: "user.updated" });
+      await expectError(await send(ctx.handler, body, { svixId: "msg_invalid_id" }), "invalid_payload");
+      expect(await eventRow(ctx.test, "msg_invalid_id")).toMatchObject({
+        userId: user.id,
+        type: "user.updated",
+      });
     });
 
     it("leaves an existing user alone when its update is invalid", async () => {
       const user = stackUser({ display_name: "Valid First" });
-      await send(handler, createdEvent(user));
-      const before = await tableState(test);
+      await send(ctx.handler, createdEvent(user));
+      const before = await tableState(ctx.test);
       const body = JSON.stringify({ type: "user.updated", data: { ...user, display_name: 5 } });
-      await expectError(await send(handler, body), "invalid_payload");
-      expect(await tableState(test)).toEqual(before);
+      await expectError(await send(ctx.handler, body), "invalid_payload");
+      expect(await tableState(ctx.test)).toEqual(before);
     });
 
     it.each([
@@ -240,28 +236,28 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       ["a numeric type", '{"type":5,"data":{}}'],
       ["a user.updated without data", '{"type":"user.updated"}'],
     ])("refuses JSON that is %s instead of an event with a 4xx, logged as failed", async (_label, body) => {
-      const response = await send(handler, body, { svixId: "msg_not_event" });
+      const response = await send(ctx.handler, body, { svixId: "msg_not_event" });
       expect([400, 422]).toContain(response.status);
       const code = response.status === 400 ? "invalid_json" : "invalid_payload";
       await expectError(response, code);
-      expect(await eventRow(test, "msg_not_event")).toMatchObject({
+      expect(await eventRow(ctx.test, "msg_not_event")).toMatchObject({
         outcome: "failed",
         errorCode: code,
         payload: body,
       });
-      expect(await counts(test)).toEqual({ ...NOTHING, events: 1 });
+      expect(await counts(ctx.test)).toEqual({ ...NOTHING, events: 1 });
     });
   });
 
   describe("409 email_conflict", () => {
     it("refuses a user.created whose email another user holds, logs it as failed and leaves the other user alone", async () => {
       const holder = stackUser({ display_name: "Holder", primary_email: "taken@example.com" });
-      await send(handler, createdEvent(holder));
-      const before = await tableState(test);
+      await send(ctx.handler, createdEvent(holder));
+      const before = await tableState(ctx.test);
       const newcomer = stackUser({ display_name: "Newcomer", primary_email: "  Taken@Example.COM " });
       const body = JSON.stringify(createdEvent(newcomer));
-      await expectError(await send(handler, body, { svixId: "msg_conflict" }), "email_conflict");
-      expect(await eventRow(test, "msg_conflict")).toMatchObject({
+      await expectError(await send(ctx.handler, body, { svixId: "msg_conflict" }), "email_conflict");
+      expect(await eventRow(ctx.test, "msg_conflict")).toMatchObject({
         outcome: "failed",
         errorCode: "email_conflict",
         type: "user.created",
@@ -269,26 +265,26 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
         attempts: 1,
         payload: body,
       });
-      expect(await tableState(test)).toEqual(before);
-      expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 2 });
+      expect(await tableState(ctx.test)).toEqual(before);
+      expect(await counts(ctx.test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 2 });
     });
 
     it("refuses a user.updated to an email another user holds and changes neither user", async () => {
       const a = stackUser({ display_name: "Alpha", primary_email: "alpha@example.com" });
       const b = stackUser({ display_name: "Beta", primary_email: "beta@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      const before = await tableState(test);
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      const before = await tableState(ctx.test);
       const response = await send(
-        handler,
+        ctx.handler,
         updatedEvent({ ...b, primary_email: "alpha@example.com", display_name: "Beta 2" }),
         {
           svixId: "msg_update_conflict",
         },
       );
       await expectError(response, "email_conflict");
-      expect(await tableState(test)).toEqual(before);
-      expect(await eventRow(test, "msg_update_conflict")).toMatchObject({
+      expect(await tableState(ctx.test)).toEqual(before);
+      expect(await eventRow(ctx.test, "msg_update_conflict")).toMatchObject({
         outcome: "failed",
         errorCode: "email_conflict",
       });
@@ -297,24 +293,24 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
     it("processes the failed delivery when it is retried after the conflict is gone, counting two attempts", async () => {
       const holder = stackUser({ primary_email: "moving@example.com" });
       const newcomer = stackUser({ display_name: "Patient", primary_email: "moving@example.com" });
-      await send(handler, createdEvent(holder));
+      await send(ctx.handler, createdEvent(holder));
       const body = JSON.stringify(createdEvent(newcomer));
-      await expectError(await send(handler, body, { svixId: "msg_retry" }), "email_conflict");
+      await expectError(await send(ctx.handler, body, { svixId: "msg_retry" }), "email_conflict");
 
       // The holder's change arrives; Svix then retries the same message under the same svix-id.
-      await send(handler, updatedEvent({ ...holder, primary_email: "moved@example.com" }));
-      const response = await send(handler, body, { svixId: "msg_retry" });
+      await send(ctx.handler, updatedEvent({ ...holder, primary_email: "moved@example.com" }));
+      const response = await send(ctx.handler, body, { svixId: "msg_retry" });
       expect({ status: response.status, body: await response.json() }).toEqual({
         status: 200,
         body: { status: "processed" },
       });
-      expect(await eventRow(test, "msg_retry")).toMatchObject({
+      expect(await eventRow(ctx.test, "msg_retry")).toMatchObject({
         outcome: "processed",
         errorCode: null,
         payload: null,
         attempts: 2,
       });
-      const state = await tableState(test);
+      const state = await tableState(ctx.test);
       expect(state.find((u) => u.id === newcomer.id)).toMatchObject({
         email: "moving@example.com",
         username: "patient",
@@ -322,23 +318,23 @@ describe.each(DATABASE_KINDS)("endpoint on %s: error answers", (kind) => {
       expect(state.find((u) => u.id === holder.id)?.email).toBe("moved@example.com");
 
       // A third delivery of it is now a duplicate.
-      const again = await send(handler, body, { svixId: "msg_retry" });
+      const again = await send(ctx.handler, body, { svixId: "msg_retry" });
       expect(await again.json()).toEqual({ status: "duplicate" });
-      expect(await eventRow(test, "msg_retry")).toMatchObject({ outcome: "processed", attempts: 2 });
+      expect(await eventRow(ctx.test, "msg_retry")).toMatchObject({ outcome: "processed", attempts: 2 });
     });
 
     it("does not count the conflicting user's email as held once that user is deleted", async () => {
       const holder = stackUser({ primary_email: "freed@example.com" });
-      await send(handler, createdEvent(holder));
+      await send(ctx.handler, createdEvent(holder));
       const newcomer = stackUser({ primary_email: "freed@example.com" });
       await expectError(
-        await send(handler, createdEvent(newcomer), { svixId: "msg_wait" }),
+        await send(ctx.handler, createdEvent(newcomer), { svixId: "msg_wait" }),
         "email_conflict",
       );
-      await send(handler, deletedEvent(holder.id));
-      const response = await send(handler, createdEvent(newcomer), { svixId: "msg_wait" });
+      await send(ctx.handler, deletedEvent(holder.id));
+      const response = await send(ctx.handler, createdEvent(newcomer), { svixId: "msg_wait" });
       expect(response.status).toBe(200);
-      expect((await tableState(test)).map((u) => u.id)).toEqual([newcomer.id]);
+      expect((await tableState(ctx.test)).map((u) => u.id)).toEqual([newcomer.id]);
     });
   });
 

@@ -2,9 +2,9 @@
  * The endpoint on its good paths (SPEC §3 rows "processed", "duplicate", "ignored"; SPEC §4 rules other
  * than fetch-on-notify), through the real handler, on both databases.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StackUser } from "../../src/stack";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
+import { DATABASE_KINDS, type TestDatabase } from "../support/databases";
 import {
   createdEvent,
   deletedEvent,
@@ -14,7 +14,7 @@ import {
   type EventBody,
   type SignOptions,
 } from "../support/fixtures";
-import { counts, eventRow, handlerFor, tableState } from "../support/harness";
+import { counts, eventRow, handlerFor, tableState, useEndpoint } from "../support/harness";
 
 type Handler = ReturnType<typeof handlerFor>;
 
@@ -47,14 +47,7 @@ async function isTombstoned(test: TestDatabase, id: string) {
 const BCRYPT_TEST_ROUNDS = /^\$2b\$04\$[./A-Za-z0-9]{53}$/;
 
 describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
-  let test: TestDatabase;
-  let handler: Handler;
-  beforeAll(async () => {
-    test = await openTestDatabase(kind);
-    handler = handlerFor(test);
-  });
-  afterAll(() => test.close());
-  beforeEach(() => test.reset());
+  const ctx = useEndpoint(kind);
 
   describe("200 processed", () => {
     it("writes the user, the profile and the event log row of a user.created, exactly", async () => {
@@ -65,9 +58,9 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         server_metadata: { plan: "PRO" },
       });
       const svixId = "msg_created_exact";
-      expect(await send(handler, createdEvent(user), { svixId })).toEqual(PROCESSED);
+      expect(await send(ctx.handler, createdEvent(user), { svixId })).toEqual(PROCESSED);
 
-      const { user: row, profile } = await rowsOf(test, user.id);
+      const { user: row, profile } = await rowsOf(ctx.test, user.id);
       expect(row).toMatchObject({ id: user.id, email: "ada@example.com" });
       expect(row?.password).toMatch(BCRYPT_TEST_ROUNDS);
       expect(row?.createdAt).toBeInstanceOf(Date);
@@ -79,7 +72,7 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         plan: "PRO",
       });
       expect(profile?.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(await eventRow(test, svixId)).toMatchObject({
+      expect(await eventRow(ctx.test, svixId)).toMatchObject({
         svixId,
         type: "user.created",
         userId: user.id,
@@ -88,12 +81,12 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         attempts: 1,
         payload: null,
       });
-      expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 1 });
+      expect(await counts(ctx.test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 1 });
     });
 
     it("applies a user.updated to the email, display name, avatar and plan", async () => {
       const user = stackUser({ display_name: "Old Name", primary_email: "old@example.com" });
-      await send(handler, createdEvent(user));
+      await send(ctx.handler, createdEvent(user));
       const updated = {
         ...user,
         display_name: "New Name",
@@ -101,8 +94,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         profile_image_url: "https://example.com/new.png",
         server_metadata: { plan: "ENTERPRISE" },
       };
-      expect(await send(handler, updatedEvent(updated), { svixId: "msg_update" })).toEqual(PROCESSED);
-      expect(await tableState(test)).toEqual([
+      expect(await send(ctx.handler, updatedEvent(updated), { svixId: "msg_update" })).toEqual(PROCESSED);
+      expect(await tableState(ctx.test)).toEqual([
         {
           id: user.id,
           email: "new@example.com",
@@ -112,7 +105,7 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
           plan: "ENTERPRISE",
         },
       ]);
-      expect(await eventRow(test, "msg_update")).toMatchObject({
+      expect(await eventRow(ctx.test, "msg_update")).toMatchObject({
         type: "user.updated",
         userId: user.id,
         outcome: "processed",
@@ -129,8 +122,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         '"requires_totp_mfa":false,"restricted_by_admin":false,"restricted_by_admin_private_details":null,' +
         '"restricted_by_admin_reason":null,"restricted_reason":null,"risk_scores":{"sign_up":{"bot":0,"free_trial_abuse":0}},' +
         '"selected_team":null,"selected_team_id":null,"server_metadata":null,"signed_up_at_millis":1700000000000}}';
-      expect(await send(handler, raw)).toEqual(PROCESSED);
-      expect(await tableState(test)).toEqual([
+      expect(await send(ctx.handler, raw)).toEqual(PROCESSED);
+      expect(await tableState(ctx.test)).toEqual([
         {
           id: "6f1c2a8e-3d4b-4c5a-9e7f-0a1b2c3d4e5f",
           email: "test@example.com",
@@ -148,8 +141,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         ...stackUser({ display_name: "Future Field" }),
         some_new_field: { nested: [1, 2] },
       } as StackUser;
-      expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]?.displayName).toBe("Future Field");
+      expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test))[0]?.displayName).toBe("Future Field");
     });
 
     it("stores a 1,000,000-character data URL avatar whole", async () => {
@@ -157,8 +150,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const avatar = prefix + "iVBORw0KGgo".repeat(90_000).padEnd(1_000_000 - prefix.length, "A");
       expect(avatar).toHaveLength(1_000_000);
       const user = stackUser({ profile_image_url: avatar });
-      expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      const stored = await test.db.prisma.profile.findUnique({
+      expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      const stored = await ctx.test.db.prisma.profile.findUnique({
         where: { userId: user.id },
         select: { avatar: true },
       });
@@ -169,70 +162,70 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
   describe("idempotency", () => {
     it("answers duplicate to a processed svix-id delivered again and changes nothing", async () => {
       const user = stackUser({ display_name: "Dup Licate" });
-      await send(handler, createdEvent(user), { svixId: "msg_dup" });
-      const before = await rowsOf(test, user.id);
-      const eventBefore = await eventRow(test, "msg_dup");
-      expect(await send(handler, createdEvent(user), { svixId: "msg_dup" })).toEqual(DUPLICATE);
-      expect(await rowsOf(test, user.id)).toEqual(before);
-      expect(await eventRow(test, "msg_dup")).toEqual(eventBefore);
-      expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 1 });
+      await send(ctx.handler, createdEvent(user), { svixId: "msg_dup" });
+      const before = await rowsOf(ctx.test, user.id);
+      const eventBefore = await eventRow(ctx.test, "msg_dup");
+      expect(await send(ctx.handler, createdEvent(user), { svixId: "msg_dup" })).toEqual(DUPLICATE);
+      expect(await rowsOf(ctx.test, user.id)).toEqual(before);
+      expect(await eventRow(ctx.test, "msg_dup")).toEqual(eventBefore);
+      expect(await counts(ctx.test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 1 });
     });
 
     it("answers duplicate to a processed svix-id even when the body differs, and applies nothing of it", async () => {
       const user = stackUser({ display_name: "First Body" });
-      await send(handler, createdEvent(user), { svixId: "msg_same_id" });
+      await send(ctx.handler, createdEvent(user), { svixId: "msg_same_id" });
       const other = { ...user, display_name: "Second Body" };
-      expect(await send(handler, updatedEvent(other), { svixId: "msg_same_id" })).toEqual(DUPLICATE);
-      expect((await tableState(test))[0]?.displayName).toBe("First Body");
+      expect(await send(ctx.handler, updatedEvent(other), { svixId: "msg_same_id" })).toEqual(DUPLICATE);
+      expect((await tableState(ctx.test))[0]?.displayName).toBe("First Body");
     });
 
     it("answers duplicate to an ignored svix-id delivered again", async () => {
       const team = { type: "team.created", data: { id: "team-1", display_name: "Team" } };
-      expectIgnored(await send(handler, team, { svixId: "msg_team" }));
-      expect(await send(handler, team, { svixId: "msg_team" })).toEqual(DUPLICATE);
-      expect(await eventRow(test, "msg_team")).toMatchObject({ outcome: "ignored", attempts: 1 });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
+      expectIgnored(await send(ctx.handler, team, { svixId: "msg_team" }));
+      expect(await send(ctx.handler, team, { svixId: "msg_team" })).toEqual(DUPLICATE);
+      expect(await eventRow(ctx.test, "msg_team")).toMatchObject({ outcome: "ignored", attempts: 1 });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
     it("answers duplicate to a processed user.deleted delivered again", async () => {
       const user = stackUser();
-      await send(handler, createdEvent(user));
-      expect(await send(handler, deletedEvent(user.id), { svixId: "msg_del" })).toEqual(PROCESSED);
-      expect(await send(handler, deletedEvent(user.id), { svixId: "msg_del" })).toEqual(DUPLICATE);
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 2 });
+      await send(ctx.handler, createdEvent(user));
+      expect(await send(ctx.handler, deletedEvent(user.id), { svixId: "msg_del" })).toEqual(PROCESSED);
+      expect(await send(ctx.handler, deletedEvent(user.id), { svixId: "msg_del" })).toEqual(DUPLICATE);
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 2 });
     });
 
     it("changes nothing when the same user.created arrives under two svix-ids", async () => {
       const user = stackUser({ display_name: "Twice Created", server_metadata: { plan: "PRO" } });
-      expect(await send(handler, createdEvent(user), { svixId: "msg_first" })).toEqual(PROCESSED);
-      const before = await rowsOf(test, user.id);
+      expect(await send(ctx.handler, createdEvent(user), { svixId: "msg_first" })).toEqual(PROCESSED);
+      const before = await rowsOf(ctx.test, user.id);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await send(handler, createdEvent(user), { svixId: "msg_second" })).toEqual(PROCESSED);
-      const after = await rowsOf(test, user.id);
+      expect(await send(ctx.handler, createdEvent(user), { svixId: "msg_second" })).toEqual(PROCESSED);
+      const after = await rowsOf(ctx.test, user.id);
       expect(after).toEqual(before);
       expect(after.user?.updatedAt.getTime()).toBe(before.user?.updatedAt.getTime());
       expect(after.profile?.updatedAt.getTime()).toBe(before.profile?.updatedAt.getTime());
-      expect(await eventRow(test, "msg_second")).toMatchObject({ outcome: "processed", attempts: 1 });
-      expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 2 });
+      expect(await eventRow(ctx.test, "msg_second")).toMatchObject({ outcome: "processed", attempts: 1 });
+      expect(await counts(ctx.test)).toEqual({ users: 1, profiles: 1, tombstones: 0, events: 2 });
     });
 
     it("changes nothing when an update repeats the state already stored", async () => {
       const user = stackUser({ display_name: "Same State" });
-      await send(handler, createdEvent(user));
-      const before = await rowsOf(test, user.id);
+      await send(ctx.handler, createdEvent(user));
+      const before = await rowsOf(ctx.test, user.id);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await send(handler, updatedEvent(user))).toEqual(PROCESSED);
-      expect(await rowsOf(test, user.id)).toEqual(before);
+      expect(await send(ctx.handler, updatedEvent(user))).toEqual(PROCESSED);
+      expect(await rowsOf(ctx.test, user.id)).toEqual(before);
     });
   });
 
   describe("upsert and deletes", () => {
     it("creates the user from a user.updated that arrives before its user.created", async () => {
       const user = stackUser({ display_name: "Early Update", primary_email: "early@example.com" });
-      expect(await send(handler, updatedEvent(user))).toEqual(PROCESSED);
-      const { user: row } = await rowsOf(test, user.id);
+      expect(await send(ctx.handler, updatedEvent(user))).toEqual(PROCESSED);
+      const { user: row } = await rowsOf(ctx.test, user.id);
       expect(row?.password).toMatch(BCRYPT_TEST_ROUNDS);
-      expect(await tableState(test)).toEqual([
+      expect(await tableState(ctx.test)).toEqual([
         {
           id: user.id,
           email: "early@example.com",
@@ -247,34 +240,34 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("deletes the user, its profile by cascade, and writes a tombstone", async () => {
       const user = stackUser({ display_name: "To Delete" });
       const other = stackUser({ display_name: "Stays Here" });
-      await send(handler, createdEvent(user));
-      await send(handler, createdEvent(other));
-      const otherBefore = await rowsOf(test, other.id);
-      expect(await send(handler, deletedEvent(user.id), { svixId: "msg_delete" })).toEqual(PROCESSED);
-      expect(await rowsOf(test, user.id)).toEqual({ user: null, profile: null });
-      expect(await isTombstoned(test, user.id)).toBe(true);
-      expect(await rowsOf(test, other.id)).toEqual(otherBefore);
-      expect(await eventRow(test, "msg_delete")).toMatchObject({
+      await send(ctx.handler, createdEvent(user));
+      await send(ctx.handler, createdEvent(other));
+      const otherBefore = await rowsOf(ctx.test, other.id);
+      expect(await send(ctx.handler, deletedEvent(user.id), { svixId: "msg_delete" })).toEqual(PROCESSED);
+      expect(await rowsOf(ctx.test, user.id)).toEqual({ user: null, profile: null });
+      expect(await isTombstoned(ctx.test, user.id)).toBe(true);
+      expect(await rowsOf(ctx.test, other.id)).toEqual(otherBefore);
+      expect(await eventRow(ctx.test, "msg_delete")).toMatchObject({
         type: "user.deleted",
         userId: user.id,
         outcome: "processed",
       });
-      expect(await counts(test)).toEqual({ users: 1, profiles: 1, tombstones: 1, events: 3 });
+      expect(await counts(ctx.test)).toEqual({ users: 1, profiles: 1, tombstones: 1, events: 3 });
     });
 
     it("succeeds in deleting a user it never had, and still writes the tombstone", async () => {
       const id = "a5b0c4d2-0000-4000-8000-000000000001";
-      expect(await send(handler, deletedEvent(id))).toEqual(PROCESSED);
-      expect(await isTombstoned(test, id)).toBe(true);
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 1 });
+      expect(await send(ctx.handler, deletedEvent(id))).toEqual(PROCESSED);
+      expect(await isTombstoned(ctx.test, id)).toBe(true);
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 1 });
     });
 
     it("accepts a user.deleted that carries the user's teams", async () => {
       const user = stackUser();
-      await send(handler, createdEvent(user));
+      await send(ctx.handler, createdEvent(user));
       const body = { type: "user.deleted", data: { id: user.id, teams: [{ id: "t1" }, { id: "t2" }] } };
-      expect(await send(handler, body)).toEqual(PROCESSED);
-      expect(await counts(test)).toMatchObject({ users: 0, profiles: 0, tombstones: 1 });
+      expect(await send(ctx.handler, body)).toEqual(PROCESSED);
+      expect(await counts(ctx.test)).toMatchObject({ users: 0, profiles: 0, tombstones: 1 });
     });
   });
 
@@ -285,85 +278,91 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       ["project_permission.created", { id: "perm", user_id: "u-1" }],
       ["stack.test", { message: "Test event", endpointUrl: "https://example.com/hook" }],
     ])("ignores a %s and records it in the event log", async (type, data) => {
-      const result = await send(handler, { type, data }, { svixId: `msg_${type}` });
+      const result = await send(ctx.handler, { type, data }, { svixId: `msg_${type}` });
       expectIgnored(result);
-      expect(await eventRow(test, `msg_${type}`)).toMatchObject({
+      expect(await eventRow(ctx.test, `msg_${type}`)).toMatchObject({
         type,
         outcome: "ignored",
         errorCode: null,
         attempts: 1,
       });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
     it("ignores an anonymous user's user.created while anonymous users are not synced", async () => {
       const user = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
-      expectIgnored(await send(handler, createdEvent(user), { svixId: "msg_anon" }));
-      expect(await eventRow(test, "msg_anon")).toMatchObject({
+      expectIgnored(await send(ctx.handler, createdEvent(user), { svixId: "msg_anon" }));
+      expect(await eventRow(ctx.test, "msg_anon")).toMatchObject({
         type: "user.created",
         userId: user.id,
         outcome: "ignored",
       });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
     it("ignores an anonymous user's user.updated while anonymous users are not synced", async () => {
       const user = stackUser({ is_anonymous: true, primary_email: null, display_name: "Guest" });
-      expectIgnored(await send(handler, updatedEvent(user), { svixId: "msg_anon_upd" }));
-      expect(await eventRow(test, "msg_anon_upd")).toMatchObject({ outcome: "ignored" });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
+      expectIgnored(await send(ctx.handler, updatedEvent(user), { svixId: "msg_anon_upd" }));
+      expect(await eventRow(ctx.test, "msg_anon_upd")).toMatchObject({ outcome: "ignored" });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 0, events: 1 });
     });
 
     it("ignores a user.created for a deleted id, so a late event never brings the user back", async () => {
       const user = stackUser({ display_name: "Gone For Good" });
-      await send(handler, createdEvent(user));
-      await send(handler, deletedEvent(user.id));
-      expectIgnored(await send(handler, createdEvent(user), { svixId: "msg_late_create" }));
-      expect(await eventRow(test, "msg_late_create")).toMatchObject({ outcome: "ignored", userId: user.id });
-      expect(await rowsOf(test, user.id)).toEqual({ user: null, profile: null });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 3 });
+      await send(ctx.handler, createdEvent(user));
+      await send(ctx.handler, deletedEvent(user.id));
+      expectIgnored(await send(ctx.handler, createdEvent(user), { svixId: "msg_late_create" }));
+      expect(await eventRow(ctx.test, "msg_late_create")).toMatchObject({
+        outcome: "ignored",
+        userId: user.id,
+      });
+      expect(await rowsOf(ctx.test, user.id)).toEqual({ user: null, profile: null });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 3 });
     });
 
     it("ignores a user.updated for a deleted id, even when the delete came first", async () => {
       const user = stackUser({ display_name: "Deleted First" });
-      await send(handler, deletedEvent(user.id));
-      expectIgnored(await send(handler, updatedEvent(user), { svixId: "msg_late_update" }));
-      expectIgnored(await send(handler, createdEvent(user)));
-      expect(await eventRow(test, "msg_late_update")).toMatchObject({ outcome: "ignored" });
-      expect(await counts(test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 3 });
+      await send(ctx.handler, deletedEvent(user.id));
+      expectIgnored(await send(ctx.handler, updatedEvent(user), { svixId: "msg_late_update" }));
+      expectIgnored(await send(ctx.handler, createdEvent(user)));
+      expect(await eventRow(ctx.test, "msg_late_update")).toMatchObject({ outcome: "ignored" });
+      expect(await counts(ctx.test)).toEqual({ users: 0, profiles: 0, tombstones: 1, events: 3 });
     });
   });
 
   describe("email", () => {
     it("trims and lower-cases the email", async () => {
       const user = stackUser({ primary_email: "  Mixed.Case@Example.COM \t" });
-      expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]?.email).toBe("mixed.case@example.com");
+      expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test))[0]?.email).toBe("mixed.case@example.com");
     });
 
     it("stores the placeholder <id>@stack-user.invalid for a user without email, and replaces it when one arrives", async () => {
       const user = stackUser({ primary_email: null, display_name: "No Mail" });
-      expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]?.email).toBe(`${user.id}@stack-user.invalid`);
-      expect(await send(handler, updatedEvent({ ...user, primary_email: "Found@Example.com" }))).toEqual(
+      expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test))[0]?.email).toBe(`${user.id}@stack-user.invalid`);
+      expect(await send(ctx.handler, updatedEvent({ ...user, primary_email: "Found@Example.com" }))).toEqual(
         PROCESSED,
       );
-      expect((await tableState(test))[0]).toMatchObject({ email: "found@example.com", username: "no_mail" });
+      expect((await tableState(ctx.test))[0]).toMatchObject({
+        email: "found@example.com",
+        username: "no_mail",
+      });
     });
 
     it("goes back to the placeholder when the email is removed", async () => {
       const user = stackUser({ primary_email: "had@example.com" });
-      await send(handler, createdEvent(user));
-      expect(await send(handler, updatedEvent({ ...user, primary_email: null }))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]?.email).toBe(`${user.id}@stack-user.invalid`);
+      await send(ctx.handler, createdEvent(user));
+      expect(await send(ctx.handler, updatedEvent({ ...user, primary_email: null }))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test))[0]?.email).toBe(`${user.id}@stack-user.invalid`);
     });
 
     it("lets two users without email live side by side", async () => {
       const a = stackUser({ primary_email: null });
       const b = stackUser({ primary_email: null });
-      expect(await send(handler, createdEvent(a))).toEqual(PROCESSED);
-      expect(await send(handler, createdEvent(b))).toEqual(PROCESSED);
-      expect((await tableState(test)).map((u) => u.email).sort()).toEqual(
+      expect(await send(ctx.handler, createdEvent(a))).toEqual(PROCESSED);
+      expect(await send(ctx.handler, createdEvent(b))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test)).map((u) => u.email).sort()).toEqual(
         [`${a.id}@stack-user.invalid`, `${b.id}@stack-user.invalid`].sort(),
       );
     });
@@ -371,42 +370,42 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("lets a user take an email that another user gave up earlier", async () => {
       const a = stackUser({ primary_email: "shared@example.com" });
       const b = stackUser({ primary_email: "b@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      expect(await send(handler, updatedEvent({ ...a, primary_email: "a-new@example.com" }))).toEqual(
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      expect(await send(ctx.handler, updatedEvent({ ...a, primary_email: "a-new@example.com" }))).toEqual(
         PROCESSED,
       );
-      expect(await send(handler, updatedEvent({ ...b, primary_email: "shared@example.com" }))).toEqual(
+      expect(await send(ctx.handler, updatedEvent({ ...b, primary_email: "shared@example.com" }))).toEqual(
         PROCESSED,
       );
-      const state = await tableState(test);
+      const state = await tableState(ctx.test);
       expect(state.find((u) => u.id === a.id)?.email).toBe("a-new@example.com");
       expect(state.find((u) => u.id === b.id)?.email).toBe("shared@example.com");
     });
 
     it("lets a deleted user's email be used by a new user", async () => {
       const a = stackUser({ primary_email: "reuse@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, deletedEvent(a.id));
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, deletedEvent(a.id));
       const b = stackUser({ primary_email: "reuse@example.com" });
-      expect(await send(handler, createdEvent(b))).toEqual(PROCESSED);
-      expect((await tableState(test)).map((u) => u.id)).toEqual([b.id]);
+      expect(await send(ctx.handler, createdEvent(b))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test)).map((u) => u.id)).toEqual([b.id]);
     });
   });
 
   describe("username", () => {
     it("comes from the display name, folded to ASCII", async () => {
       const user = stackUser({ display_name: "Zoë Ærøskøbing-Straße" });
-      await send(handler, createdEvent(user));
-      expect((await tableState(test))[0]?.username).toBe("zoe_aeroskobing_strasse");
+      await send(ctx.handler, createdEvent(user));
+      expect((await tableState(ctx.test))[0]?.username).toBe("zoe_aeroskobing_strasse");
     });
 
     it("comes from the email's local part when the display name is missing or too short", async () => {
       const a = stackUser({ display_name: null, primary_email: "Mary.Jane@Example.com" });
       const b = stackUser({ display_name: "Jo", primary_email: "jo.march@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      const state = await tableState(test);
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      const state = await tableState(ctx.test);
       expect(state.find((u) => u.id === a.id)?.username).toBe("mary_jane");
       expect(state.find((u) => u.id === b.id)?.username).toBe("jo_march");
     });
@@ -414,26 +413,26 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("is user with a number when neither the display name nor the email gives three usable characters", async () => {
       const a = stackUser({ display_name: "😀", primary_email: "x@example.com" });
       const b = stackUser({ display_name: null, primary_email: "!!@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      const names = (await tableState(test)).map((u) => u.username).sort();
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      const names = (await tableState(ctx.test)).map((u) => u.username).sort();
       expect(names).toEqual(["user1", "user2"]);
     });
 
     it("never uses a reserved word bare", async () => {
       const a = stackUser({ display_name: "Admin" });
       const b = stackUser({ display_name: null, primary_email: "support@example.com" });
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      const state = await tableState(test);
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      const state = await tableState(ctx.test);
       expect(state.find((u) => u.id === a.id)?.username).toBe("admin1");
       expect(state.find((u) => u.id === b.id)?.username).toBe("support1");
     });
 
     it("adds a numeric suffix on a clash", async () => {
       const users = [0, 1, 2].map(() => stackUser({ display_name: "John Smith" }));
-      for (const user of users) expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      const state = await tableState(test);
+      for (const user of users) expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      const state = await tableState(ctx.test);
       expect(users.map((u) => state.find((s) => s.id === u.id)?.username)).toEqual([
         "john_smith",
         "john_smith1",
@@ -443,27 +442,27 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
 
     it("keeps the suffixed name of a long display name within 24 characters", async () => {
       const users = [0, 1].map(() => stackUser({ display_name: "Bartholomew Maximilian Fitzgerald" }));
-      for (const user of users) await send(handler, createdEvent(user));
-      const names = users.map((u) => u.id).map(async (id) => (await rowsOf(test, id)).profile?.username);
+      for (const user of users) await send(ctx.handler, createdEvent(user));
+      const names = users.map((u) => u.id).map(async (id) => (await rowsOf(ctx.test, id)).profile?.username);
       expect(await Promise.all(names)).toEqual(["bartholomew_maximilian_f", "bartholomew_maximilian1"]);
     });
 
     it("never changes when the display name or the email changes", async () => {
       const user = stackUser({ display_name: "Original Name", primary_email: "orig@example.com" });
-      await send(handler, createdEvent(user));
+      await send(ctx.handler, createdEvent(user));
       await send(
-        handler,
+        ctx.handler,
         updatedEvent({ ...user, display_name: "Completely Different", primary_email: "other@example.com" }),
       );
-      await send(handler, updatedEvent({ ...user, display_name: null, primary_email: null }));
-      expect((await tableState(test))[0]?.username).toBe("original_name");
+      await send(ctx.handler, updatedEvent({ ...user, display_name: null, primary_email: null }));
+      expect((await tableState(ctx.test))[0]?.username).toBe("original_name");
     });
 
     it("stores a hostile display name verbatim and makes a safe username of it", async () => {
       const hostile = `Robert'); DROP TABLE users;-- \u202e ../../etc/passwd`;
       const user = stackUser({ display_name: hostile });
-      expect(await send(handler, createdEvent(user))).toEqual(PROCESSED);
-      expect((await tableState(test))[0]).toMatchObject({
+      expect(await send(ctx.handler, createdEvent(user))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test))[0]).toMatchObject({
         displayName: hostile,
         username: "robert_drop_table_users",
       });
@@ -474,10 +473,10 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
     it("is a bcrypt hash at the configured rounds, different for every user", async () => {
       const a = stackUser();
       const b = stackUser();
-      await send(handler, createdEvent(a));
-      await send(handler, createdEvent(b));
-      const pa = (await rowsOf(test, a.id)).user?.password;
-      const pb = (await rowsOf(test, b.id)).user?.password;
+      await send(ctx.handler, createdEvent(a));
+      await send(ctx.handler, createdEvent(b));
+      const pa = (await rowsOf(ctx.test, a.id)).user?.password;
+      const pb = (await rowsOf(ctx.test, b.id)).user?.password;
       expect(pa).toMatch(BCRYPT_TEST_ROUNDS);
       expect(pb).toMatch(BCRYPT_TEST_ROUNDS);
       expect(pa).not.toBe(pb);
@@ -485,14 +484,14 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
 
     it("never changes on updates or repeated creates", async () => {
       const user = stackUser({ display_name: "Keeps Password" });
-      await send(handler, createdEvent(user));
-      const password = (await rowsOf(test, user.id)).user?.password;
+      await send(ctx.handler, createdEvent(user));
+      const password = (await rowsOf(ctx.test, user.id)).user?.password;
       await send(
-        handler,
+        ctx.handler,
         updatedEvent({ ...user, display_name: "Changed", primary_email: "changed@example.com" }),
       );
-      await send(handler, createdEvent(user));
-      expect((await rowsOf(test, user.id)).user?.password).toBe(password);
+      await send(ctx.handler, createdEvent(user));
+      expect((await rowsOf(ctx.test, user.id)).user?.password).toBe(password);
     });
   });
 
@@ -501,33 +500,33 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
       const a = stackUser({ server_metadata: null });
       const b = stackUser({ server_metadata: { plan: "gold" } });
       const c = stackUser({ server_metadata: { plan: "pro" } });
-      for (const u of [a, b, c]) expect(await send(handler, createdEvent(u))).toEqual(PROCESSED);
-      expect((await tableState(test)).map((u) => u.plan)).toEqual(["FREE", "FREE", "FREE"]);
+      for (const u of [a, b, c]) expect(await send(ctx.handler, createdEvent(u))).toEqual(PROCESSED);
+      expect((await tableState(ctx.test)).map((u) => u.plan)).toEqual(["FREE", "FREE", "FREE"]);
     });
 
     it("follows a valid server_metadata.plan and stays put on an invalid or missing one", async () => {
       const user = stackUser({ server_metadata: { plan: "PRO" } });
-      await send(handler, createdEvent(user));
-      expect((await tableState(test))[0]?.plan).toBe("PRO");
-      await send(handler, updatedEvent({ ...user, server_metadata: { plan: "ENTERPRISE" } }));
-      expect((await tableState(test))[0]?.plan).toBe("ENTERPRISE");
-      await send(handler, updatedEvent({ ...user, server_metadata: { plan: "PLATINUM" } }));
-      expect((await tableState(test))[0]?.plan).toBe("ENTERPRISE");
-      await send(handler, updatedEvent({ ...user, server_metadata: null }));
-      expect((await tableState(test))[0]?.plan).toBe("ENTERPRISE");
-      await send(handler, updatedEvent({ ...user, server_metadata: { plan: "FREE" } }));
-      expect((await tableState(test))[0]?.plan).toBe("FREE");
+      await send(ctx.handler, createdEvent(user));
+      expect((await tableState(ctx.test))[0]?.plan).toBe("PRO");
+      await send(ctx.handler, updatedEvent({ ...user, server_metadata: { plan: "ENTERPRISE" } }));
+      expect((await tableState(ctx.test))[0]?.plan).toBe("ENTERPRISE");
+      await send(ctx.handler, updatedEvent({ ...user, server_metadata: { plan: "PLATINUM" } }));
+      expect((await tableState(ctx.test))[0]?.plan).toBe("ENTERPRISE");
+      await send(ctx.handler, updatedEvent({ ...user, server_metadata: null }));
+      expect((await tableState(ctx.test))[0]?.plan).toBe("ENTERPRISE");
+      await send(ctx.handler, updatedEvent({ ...user, server_metadata: { plan: "FREE" } }));
+      expect((await tableState(ctx.test))[0]?.plan).toBe("FREE");
     });
   });
 
   describe("clearing fields", () => {
     it("clears the display name and the avatar when the update sends null", async () => {
       const user = stackUser({ display_name: "Has Both", profile_image_url: "https://example.com/a.png" });
-      await send(handler, createdEvent(user));
+      await send(ctx.handler, createdEvent(user));
       expect(
-        await send(handler, updatedEvent({ ...user, display_name: null, profile_image_url: null })),
+        await send(ctx.handler, updatedEvent({ ...user, display_name: null, profile_image_url: null })),
       ).toEqual(PROCESSED);
-      expect((await tableState(test))[0]).toMatchObject({
+      expect((await tableState(ctx.test))[0]).toMatchObject({
         displayName: null,
         avatar: null,
         username: "has_both",
@@ -536,24 +535,24 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
 
     it("treats an empty display name as null", async () => {
       const user = stackUser({ display_name: "Will Empty" });
-      await send(handler, createdEvent(user));
-      await send(handler, updatedEvent({ ...user, display_name: "" }));
-      expect((await tableState(test))[0]?.displayName).toBeNull();
+      await send(ctx.handler, createdEvent(user));
+      await send(ctx.handler, updatedEvent({ ...user, display_name: "" }));
+      expect((await tableState(ctx.test))[0]?.displayName).toBeNull();
     });
   });
 
   describe("anonymous users", () => {
     it("creates the user when an anonymous user is upgraded by a user.updated", async () => {
       const anonymous = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
-      expectIgnored(await send(handler, createdEvent(anonymous)));
+      expectIgnored(await send(ctx.handler, createdEvent(anonymous)));
       const upgraded = {
         ...anonymous,
         is_anonymous: false,
         primary_email: "Upgraded@Example.com",
         display_name: "Now Real",
       };
-      expect(await send(handler, updatedEvent(upgraded), { svixId: "msg_upgrade" })).toEqual(PROCESSED);
-      expect(await tableState(test)).toEqual([
+      expect(await send(ctx.handler, updatedEvent(upgraded), { svixId: "msg_upgrade" })).toEqual(PROCESSED);
+      expect(await tableState(ctx.test)).toEqual([
         {
           id: anonymous.id,
           email: "upgraded@example.com",
@@ -563,20 +562,20 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
           plan: "FREE",
         },
       ]);
-      expect((await rowsOf(test, anonymous.id)).user?.password).toMatch(BCRYPT_TEST_ROUNDS);
-      expect(await eventRow(test, "msg_upgrade")).toMatchObject({
+      expect((await rowsOf(ctx.test, anonymous.id)).user?.password).toMatch(BCRYPT_TEST_ROUNDS);
+      expect(await eventRow(ctx.test, "msg_upgrade")).toMatchObject({
         outcome: "processed",
         type: "user.updated",
       });
     });
 
     it("syncs anonymous users with placeholder emails when SYNC_ANONYMOUS_USERS is true", async () => {
-      const syncing = handlerFor(test, { sync: { syncAnonymousUsers: true } });
+      const syncing = handlerFor(ctx.test, { sync: { syncAnonymousUsers: true } });
       const a = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
       const b = stackUser({ is_anonymous: true, primary_email: null, display_name: null });
       expect(await send(syncing, createdEvent(a))).toEqual(PROCESSED);
       expect(await send(syncing, createdEvent(b))).toEqual(PROCESSED);
-      const state = await tableState(test);
+      const state = await tableState(ctx.test);
       expect(state).toHaveLength(2);
       expect(state.find((u) => u.id === a.id)).toMatchObject({
         email: `${a.id}@stack-user.invalid`,
@@ -595,7 +594,7 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
         display_name: "Real Person",
       };
       expect(await send(syncing, updatedEvent(upgraded))).toEqual(PROCESSED);
-      expect((await tableState(test)).find((u) => u.id === a.id)).toMatchObject({
+      expect((await tableState(ctx.test)).find((u) => u.id === a.id)).toMatchObject({
         email: "real@example.com",
         username: "user1",
         displayName: "Real Person",
@@ -606,11 +605,11 @@ describe.each(DATABASE_KINDS)("endpoint on %s: good deliveries", (kind) => {
   describe("header names", () => {
     it("processes a delivery signed with the Standard Webhooks header names", async () => {
       const user = stackUser();
-      expect(await send(handler, createdEvent(user), { standardHeaders: true, svixId: "msg_std" })).toEqual(
-        PROCESSED,
-      );
-      expect(await eventRow(test, "msg_std")).toMatchObject({ outcome: "processed" });
-      expect(await counts(test)).toMatchObject({ users: 1, profiles: 1 });
+      expect(
+        await send(ctx.handler, createdEvent(user), { standardHeaders: true, svixId: "msg_std" }),
+      ).toEqual(PROCESSED);
+      expect(await eventRow(ctx.test, "msg_std")).toMatchObject({ outcome: "processed" });
+      expect(await counts(ctx.test)).toMatchObject({ users: 1, profiles: 1 });
     });
   });
 });

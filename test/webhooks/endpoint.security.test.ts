@@ -3,10 +3,10 @@
  * signature holds", "an error body never echoes internal messages"), through the real handler, on both
  * databases.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { messageOf, type ErrorCode } from "../../src/errors";
 import { signPayload } from "../../src/webhooks/verify";
-import { DATABASE_KINDS, openTestDatabase, type TestDatabase } from "../support/databases";
+import { DATABASE_KINDS } from "../support/databases";
 import {
   OTHER_SECRET,
   TEST_SECRET,
@@ -17,7 +17,7 @@ import {
   stackUser,
   updatedEvent,
 } from "../support/fixtures";
-import { counts, eventRow, handlerFor, tableState } from "../support/harness";
+import { counts, eventRow, handlerFor, tableState, useEndpoint } from "../support/harness";
 
 const NOTHING = { users: 0, profiles: 0, tombstones: 0, events: 0 };
 
@@ -42,14 +42,7 @@ function rawRequest(body: string, headers: Record<string, string>): Request {
 const now = () => Math.floor(Date.now() / 1000);
 
 describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) => {
-  let test: TestDatabase;
-  let handler: ReturnType<typeof handlerFor>;
-  beforeAll(async () => {
-    test = await openTestDatabase(kind);
-    handler = handlerFor(test);
-  });
-  afterAll(() => test.close());
-  beforeEach(() => test.reset());
+  const ctx = useEndpoint(kind);
 
   describe("401 invalid_signature, nothing written", () => {
     it.each(["svix-id", "svix-timestamp", "svix-signature"])(
@@ -58,8 +51,8 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
         const body = JSON.stringify(createdEvent(stackUser()));
         const headers: Record<string, string> = signPayload(TEST_SECRET, "msg_missing", now(), body);
         delete headers[header];
-        await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-        expect(await counts(test)).toEqual(NOTHING);
+        await expectError(await ctx.handler(rawRequest(body, headers)), 401, "invalid_signature");
+        expect(await counts(ctx.test)).toEqual(NOTHING);
       },
     );
 
@@ -74,18 +67,18 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
           "webhook-signature": signed["svix-signature"],
         };
         delete headers[header];
-        await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-        expect(await counts(test)).toEqual(NOTHING);
+        await expectError(await ctx.handler(rawRequest(body, headers)), 401, "invalid_signature");
+        expect(await counts(ctx.test)).toEqual(NOTHING);
       },
     );
 
     it("refuses a delivery with no signature headers at all", async () => {
       await expectError(
-        await handler(rawRequest(JSON.stringify(createdEvent(stackUser())), {})),
+        await ctx.handler(rawRequest(JSON.stringify(createdEvent(stackUser())), {})),
         401,
         "invalid_signature",
       );
-      expect(await counts(test)).toEqual(NOTHING);
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("refuses a forged signature", async () => {
@@ -94,14 +87,14 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
         ...signPayload(TEST_SECRET, "msg_forged", now(), body),
         "svix-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
       };
-      await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(rawRequest(body, headers)), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("refuses a delivery signed with another secret", async () => {
       const request = signedRequest(createdEvent(stackUser()), { secret: OTHER_SECRET });
-      await expectError(await handler(request), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(request), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it.each([
@@ -110,15 +103,15 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       ["six minutes in the future", 360],
     ])("refuses a correctly signed delivery whose timestamp is %s", async (_label, offset) => {
       const request = signedRequest(createdEvent(stackUser()), { timestamp: now() + offset });
-      await expectError(await handler(request), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(request), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("accepts a correctly signed delivery whose timestamp is four minutes old", async () => {
       const user = stackUser();
-      const response = await handler(signedRequest(createdEvent(user), { timestamp: now() - 240 }));
+      const response = await ctx.handler(signedRequest(createdEvent(user), { timestamp: now() - 240 }));
       expect(await response.json()).toEqual({ status: "processed" });
-      expect((await tableState(test)).map((u) => u.id)).toEqual([user.id]);
+      expect((await tableState(ctx.test)).map((u) => u.id)).toEqual([user.id]);
     });
 
     it("refuses a signed body whose content was changed on the way", async () => {
@@ -127,60 +120,60 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       const headers = signPayload(TEST_SECRET, "msg_tampered", now(), signedBody);
       const tampered = signedBody.replace('"plan":"FREE"', '"plan":"ENTERPRISE"');
       expect(tampered).not.toBe(signedBody);
-      await expectError(await handler(rawRequest(tampered, headers)), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(rawRequest(tampered, headers)), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("refuses a valid signature replayed under another svix-id", async () => {
       const body = JSON.stringify(createdEvent(stackUser()));
       const headers = { ...signPayload(TEST_SECRET, "msg_original", now(), body), "svix-id": "msg_replayed" };
-      await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(rawRequest(body, headers)), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("refuses an unsigned delete and leaves the user in place", async () => {
       const user = stackUser({ display_name: "Protected" });
-      await handler(signedRequest(createdEvent(user)));
-      const before = await tableState(test);
+      await ctx.handler(signedRequest(createdEvent(user)));
+      const before = await tableState(ctx.test);
       const body = JSON.stringify(deletedEvent(user.id));
       const headers = { ...signPayload(OTHER_SECRET, "msg_evil_delete", now(), body) };
-      await expectError(await handler(rawRequest(body, headers)), 401, "invalid_signature");
-      expect(await tableState(test)).toEqual(before);
-      expect(await eventRow(test, "msg_evil_delete")).toBeNull();
-      expect(await counts(test)).toMatchObject({ users: 1, tombstones: 0, events: 1 });
+      await expectError(await ctx.handler(rawRequest(body, headers)), 401, "invalid_signature");
+      expect(await tableState(ctx.test)).toEqual(before);
+      expect(await eventRow(ctx.test, "msg_evil_delete")).toBeNull();
+      expect(await counts(ctx.test)).toMatchObject({ users: 1, tombstones: 0, events: 1 });
     });
 
     it("answers 401, not 400, to an unsigned body that is not JSON, and logs nothing", async () => {
       await expectError(
-        await handler(rawRequest("not json", { "svix-id": "msg_x" })),
+        await ctx.handler(rawRequest("not json", { "svix-id": "msg_x" })),
         401,
         "invalid_signature",
       );
       const headers = signPayload(OTHER_SECRET, "msg_y", now(), "not json");
-      await expectError(await handler(rawRequest("not json", headers)), 401, "invalid_signature");
-      expect(await counts(test)).toEqual(NOTHING);
+      await expectError(await ctx.handler(rawRequest("not json", headers)), 401, "invalid_signature");
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("does not let a wrongly signed delivery mark its svix-id as seen", async () => {
       const user = stackUser();
       const body = JSON.stringify(createdEvent(user));
-      await handler(rawRequest(body, signPayload(OTHER_SECRET, "msg_later_good", now(), body)));
-      const response = await handler(
+      await ctx.handler(rawRequest(body, signPayload(OTHER_SECRET, "msg_later_good", now(), body)));
+      const response = await ctx.handler(
         rawRequest(body, signPayload(TEST_SECRET, "msg_later_good", now(), body)),
       );
       expect(await response.json()).toEqual({ status: "processed" });
-      expect(await eventRow(test, "msg_later_good")).toMatchObject({ outcome: "processed", attempts: 1 });
+      expect(await eventRow(ctx.test, "msg_later_good")).toMatchObject({ outcome: "processed", attempts: 1 });
     });
   });
 
   describe("accepted signatures", () => {
     it("accepts the Standard Webhooks header names", async () => {
       const user = stackUser();
-      const response = await handler(
+      const response = await ctx.handler(
         signedRequest(createdEvent(user), { standardHeaders: true, svixId: "msg_std" }),
       );
       expect(await response.json()).toEqual({ status: "processed" });
-      expect(await eventRow(test, "msg_std")).toMatchObject({ outcome: "processed", userId: user.id });
+      expect(await eventRow(ctx.test, "msg_std")).toMatchObject({ outcome: "processed", userId: user.id });
     });
 
     it("accepts a signature header that lists an old signature next to the right one", async () => {
@@ -188,15 +181,15 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       const body = JSON.stringify(createdEvent(user));
       const signed = signPayload(TEST_SECRET, "msg_multi", now(), body);
       const stale = signPayload(OTHER_SECRET, "msg_multi", now(), body)["svix-signature"];
-      const response = await handler(
+      const response = await ctx.handler(
         rawRequest(body, { ...signed, "svix-signature": `${stale} ${signed["svix-signature"]}` }),
       );
       expect(await response.json()).toEqual({ status: "processed" });
-      expect(await counts(test)).toMatchObject({ users: 1, events: 1 });
+      expect(await counts(ctx.test)).toMatchObject({ users: 1, events: 1 });
     });
 
     it("accepts deliveries signed with either secret during a rotation", async () => {
-      const rotating = handlerFor(test, { secrets: [OTHER_SECRET, TEST_SECRET] });
+      const rotating = handlerFor(ctx.test, { secrets: [OTHER_SECRET, TEST_SECRET] });
       const a = stackUser();
       const b = stackUser();
       expect(await (await rotating(signedRequest(createdEvent(a), { secret: TEST_SECRET }))).json()).toEqual({
@@ -205,38 +198,38 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
       expect(await (await rotating(signedRequest(createdEvent(b), { secret: OTHER_SECRET }))).json()).toEqual(
         { status: "processed" },
       );
-      expect((await tableState(test)).map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
+      expect((await tableState(ctx.test)).map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
     });
 
     it("stores a hostile svix-id verbatim as data, not as SQL", async () => {
       const svixId = `msg_'); DELETE FROM users; --"\\`;
       const first = stackUser();
-      await handler(signedRequest(createdEvent(first)));
+      await ctx.handler(signedRequest(createdEvent(first)));
       const second = stackUser();
-      const response = await handler(signedRequest(createdEvent(second), { svixId }));
+      const response = await ctx.handler(signedRequest(createdEvent(second), { svixId }));
       expect(await response.json()).toEqual({ status: "processed" });
-      expect(await eventRow(test, svixId)).toMatchObject({ svixId, outcome: "processed" });
-      expect(await counts(test)).toMatchObject({ users: 2, profiles: 2 });
+      expect(await eventRow(ctx.test, svixId)).toMatchObject({ svixId, outcome: "processed" });
+      expect(await counts(ctx.test)).toMatchObject({ users: 2, profiles: 2 });
     });
   });
 
   describe("503 not_configured", () => {
     it("answers a correctly signed delivery with 503 and Retry-After when no secret is configured, writing nothing", async () => {
-      const unconfigured = handlerFor(test, { secrets: [] });
+      const unconfigured = handlerFor(ctx.test, { secrets: [] });
       const response = await unconfigured(signedRequest(createdEvent(stackUser())));
       expect(response.headers.get("retry-after")).not.toBeNull();
       await expectError(response, 503, "not_configured");
-      expect(await counts(test)).toEqual(NOTHING);
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("answers an unsigned delivery with 503 too when no secret is configured", async () => {
-      const unconfigured = handlerFor(test, { secrets: [] });
+      const unconfigured = handlerFor(ctx.test, { secrets: [] });
       await expectError(await unconfigured(rawRequest("{}", {})), 503, "not_configured");
-      expect(await counts(test)).toEqual(NOTHING);
+      expect(await counts(ctx.test)).toEqual(NOTHING);
     });
 
     it("still answers 405 to a GET before saying it is not configured", async () => {
-      const unconfigured = handlerFor(test, { secrets: [] });
+      const unconfigured = handlerFor(ctx.test, { secrets: [] });
       await expectError(
         await unconfigured(new Request(WEBHOOK_URL, { method: "GET" })),
         405,
@@ -249,16 +242,16 @@ describe.each(DATABASE_KINDS)("endpoint on %s: signatures and secrets", (kind) =
     it("never echo the request, the secret, SQL or a stack trace", async () => {
       const marker = "SENTINEL_7f3a";
       const user = stackUser({ display_name: marker, primary_email: `${marker}@example.com` });
-      await handler(
+      await ctx.handler(
         signedRequest(createdEvent(stackUser({ primary_email: `${marker.toLowerCase()}@example.com` }))),
       );
       const answers = [
-        await handler(new Request(WEBHOOK_URL, { method: "GET" })),
-        await handler(rawRequest(JSON.stringify(createdEvent(user)), { "svix-id": marker })),
-        await handler(signedRequest(`${marker} not json`)),
-        await handler(signedRequest({ type: "user.created", data: { id: marker, primary_email: 1 } })),
-        await handler(signedRequest(createdEvent(user))), // email conflict with the first user
-        await handler(signedRequest(updatedEvent({ ...user, display_name: "x".repeat(5000) }))),
+        await ctx.handler(new Request(WEBHOOK_URL, { method: "GET" })),
+        await ctx.handler(rawRequest(JSON.stringify(createdEvent(user)), { "svix-id": marker })),
+        await ctx.handler(signedRequest(`${marker} not json`)),
+        await ctx.handler(signedRequest({ type: "user.created", data: { id: marker, primary_email: 1 } })),
+        await ctx.handler(signedRequest(createdEvent(user))), // email conflict with the first user
+        await ctx.handler(signedRequest(updatedEvent({ ...user, display_name: "x".repeat(5000) }))),
       ];
       const statuses = answers.map((a) => a.status);
       expect(statuses).toEqual([405, 401, 400, 422, 409, 422]);
