@@ -1,14 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SyncError } from "../errors";
-import type {
-  DeliveryRecord,
-  EventOutcome,
-  StoredUser,
-  SyncStore,
-  SyncTransaction,
-  UserPresence,
-} from "../sync/store";
+import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
 import { usernameCandidates } from "../sync/username";
+import type { Plan } from "../sync/user-state";
 import type { PrismaClient } from "../generated/prisma/client";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace";
 import { classifyDbError } from "./errors";
@@ -36,12 +30,16 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
       );
     },
 
-    async userPresence(userId): Promise<UserPresence> {
+    async preflight(svixId, userId) {
       return guard(async () => {
-        const [row] = await prisma.$queryRaw<{ live: boolean; deleted: boolean }[]>`
-          SELECT EXISTS (SELECT 1 FROM users WHERE id = ${userId}) AS live,
+        const [row] = await prisma.$queryRaw<
+          { outcome: EventOutcome | null; live: boolean; deleted: boolean }[]
+        >`
+          SELECT (SELECT outcome::text FROM webhook_events WHERE svix_id = ${svixId}::text) AS outcome,
+                 EXISTS (SELECT 1 FROM users WHERE id = ${userId}) AS live,
                  EXISTS (SELECT 1 FROM user_tombstones WHERE user_id = ${userId}) AS deleted`;
-        return row?.deleted ? "deleted" : row?.live ? "live" : "absent";
+        const presence: UserPresence = row?.deleted ? "deleted" : row?.live ? "live" : "absent";
+        return { outcome: row?.outcome ?? null, presence };
       });
     },
 
@@ -89,6 +87,16 @@ export function createSyncStore(prisma: PrismaClient, options: SyncStoreOptions 
   };
 }
 
+interface LockedStateRow {
+  outcome: EventOutcome | null;
+  deleted: boolean;
+  id: string | null;
+  email: string | null;
+  displayName: string | null;
+  avatar: string | null;
+  plan: Plan | null;
+}
+
 function transactionOver(tx: TransactionClient): SyncTransaction {
   return {
     async eventOutcome(svixId): Promise<EventOutcome | null> {
@@ -106,17 +114,19 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
               attempts = webhook_events.attempts + 1, last_seen_at = now()`;
     },
 
-    async isDeleted(userId) {
-      return (await tx.userTombstone.findUnique({ where: { userId }, select: { userId: true } })) !== null;
-    },
-
-    async findUser(userId) {
-      // One statement: Prisma would read the profile with a second query.
-      const [row] = await tx.$queryRaw<StoredUser[]>`
-        SELECT u.id, u.email, p.display_name AS "displayName", p.avatar, p.plan::text AS plan
-        FROM users u JOIN profiles p ON p.user_id = u.id
-        WHERE u.id = ${userId}`;
-      return row ?? null;
+    async lockedState(svixId, userId) {
+      // One statement for three reads; the user columns are null when there is no such user.
+      const [row] = await tx.$queryRaw<LockedStateRow[]>`
+        SELECT (SELECT outcome::text FROM webhook_events WHERE svix_id = ${svixId}::text) AS outcome,
+               EXISTS (SELECT 1 FROM user_tombstones WHERE user_id = ${userId}) AS deleted,
+               u.id, u.email, p.display_name AS "displayName", p.avatar, p.plan::text AS plan
+        FROM (SELECT 1) AS one
+        LEFT JOIN (users u JOIN profiles p ON p.user_id = u.id) ON u.id = ${userId}`;
+      if (!row) throw new Error("lockedState: the query returned no row");
+      const { outcome, deleted, id, email, displayName, avatar, plan } = row;
+      const user =
+        id !== null && email !== null && plan !== null ? { id, email, displayName, avatar, plan } : null;
+      return { outcome, deleted, user };
     },
 
     async createUser(user, password, usernameBase) {

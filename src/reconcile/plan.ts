@@ -44,7 +44,7 @@ export class PlanRecorder {
 export function planningStore(store: SyncStore, recorder: PlanRecorder): SyncStore {
   return {
     eventOutcome: (svixId) => store.eventOutcome(svixId),
-    userPresence: (userId) => store.userPresence(userId),
+    preflight: (svixId, userId) => store.preflight(svixId, userId),
     transaction: (userId, work) => store.transaction(userId, (tx) => work(readOnly(tx, recorder))),
     recordFailure: async () => undefined,
   };
@@ -53,8 +53,7 @@ export function planningStore(store: SyncStore, recorder: PlanRecorder): SyncSto
 function readOnly(tx: SyncTransaction, recorder: PlanRecorder): SyncTransaction {
   return {
     eventOutcome: (svixId) => tx.eventOutcome(svixId),
-    isDeleted: (userId) => tx.isDeleted(userId),
-    findUser: (userId) => tx.findUser(userId),
+    lockedState: (svixId, userId) => tx.lockedState(svixId, userId),
     recordOutcome: async () => undefined,
     createUser: async (user) => recorder.created(user),
     updateUser: async (userId, change) => recorder.updated(userId, Object.keys(change)),

@@ -33,16 +33,20 @@ export async function applyChange(
   delivery: DeliveryRecord | null,
   options: SyncOptions,
 ): Promise<SyncResult> {
-  if (delivery && isSettled(await store.eventOutcome(delivery.svixId))) return { status: "duplicate" };
-  if (change.kind === "deletion") return applyDeletion(store, change.userId, delivery);
-
+  if (change.kind === "deletion") {
+    if (delivery && isSettled(await store.eventOutcome(delivery.svixId))) return { status: "duplicate" };
+    return applyDeletion(store, change.userId, delivery);
+  }
   const { user } = change;
+  // The duplicate fast path and the presence check share one round trip.
+  const preflight = await store.preflight(delivery?.svixId ?? null, user.id);
+  if (delivery && isSettled(preflight.outcome)) return { status: "duplicate" };
   if (user.is_anonymous && !options.syncAnonymousUsers) {
     return recordIgnored(store, user.id, delivery, "anonymous");
   }
   // Hash before the transaction opens, and only when the user may have to be created:
   // a slow hash must never hold a connection or a lock.
-  let password = (await store.userPresence(user.id)) === "absent" ? await hashPassword(options) : null;
+  let password = preflight.presence === "absent" ? await hashPassword(options) : null;
   for (;;) {
     const result = await store.transaction(user.id, (tx) => applySnapshot(tx, user, delivery, password));
     if (result !== NEEDS_PASSWORD) return result;
@@ -72,13 +76,14 @@ async function applySnapshot(
   delivery: DeliveryRecord | null,
   password: string | null,
 ): Promise<SyncResult | typeof NEEDS_PASSWORD> {
-  if (delivery && isSettled(await tx.eventOutcome(delivery.svixId))) return { status: "duplicate" };
-  if (await tx.isDeleted(user.id)) {
+  const state = await tx.lockedState(delivery?.svixId ?? null, user.id);
+  if (delivery && isSettled(state.outcome)) return { status: "duplicate" };
+  if (state.deleted) {
     if (delivery) await tx.recordOutcome(delivery, "ignored");
     return { status: "ignored", reason: "deleted" };
   }
   const desired = desiredUser(user);
-  const stored = await tx.findUser(user.id);
+  const stored = state.user;
   let change: "created" | "updated" | "unchanged";
   if (!stored) {
     if (password === null) return NEEDS_PASSWORD;

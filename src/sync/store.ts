@@ -31,6 +31,19 @@ export interface DesiredUser {
 /** Where a user id stands before a change is applied. */
 export type UserPresence = "live" | "deleted" | "absent";
 
+/** Read before the transaction, in one statement: the delivery's outcome and where its user stands. */
+export interface Preflight {
+  outcome: EventOutcome | null;
+  presence: UserPresence;
+}
+
+/** Read under the user's lock, in one statement: the delivery's outcome, the tombstone, the stored user. */
+export interface LockedState {
+  outcome: EventOutcome | null;
+  deleted: boolean;
+  user: StoredUser | null;
+}
+
 /**
  * The database operations the sync rules need. Implemented over Prisma in `db/`; the rules never see SQL.
  * Everything inside `transaction` runs in one database transaction holding the lock of one user id.
@@ -38,8 +51,11 @@ export type UserPresence = "live" | "deleted" | "absent";
 export interface SyncStore {
   /** The recorded outcome of a delivery, read without a transaction (a fast path for duplicates). */
   eventOutcome(svixId: string): Promise<EventOutcome | null>;
-  /** Where a user id stands, read without a transaction (to decide whether a password hash is needed). */
-  userPresence(userId: string): Promise<UserPresence>;
+  /**
+   * Read without a transaction, in one round trip: the delivery's outcome (a fast path for duplicates) and
+   * where its user stands (to decide whether a password hash is needed before the transaction opens).
+   */
+  preflight(svixId: string | null, userId: string): Promise<Preflight>;
   /**
    * Runs `work` in a transaction that holds the lock of `lockKey` (a user id, or another key for changes
    * that concern no user; null for none), retrying serialization
@@ -53,10 +69,10 @@ export interface SyncStore {
 
 export interface SyncTransaction {
   eventOutcome(svixId: string): Promise<EventOutcome | null>;
+  /** The delivery's outcome, the user's tombstone and the stored user, in one round trip. */
+  lockedState(svixId: string | null, userId: string): Promise<LockedState>;
   /** Records the final outcome of a delivery; a failed record for it is replaced. */
   recordOutcome(delivery: DeliveryRecord, outcome: "processed" | "ignored"): Promise<void>;
-  isDeleted(userId: string): Promise<boolean>;
-  findUser(userId: string): Promise<StoredUser | null>;
   /** Creates the user and its profile. The username is picked inside, under a lock on its base. */
   createUser(user: DesiredUser, password: string, usernameBase: string): Promise<void>;
   /** Writes only the fields that are given. */
