@@ -28,6 +28,7 @@ const nextConfig: NextConfig = {
     "@prisma/adapter-pg",
     "pg",
     "bcrypt",
+    "piscina",
     "pino",
     "pino-pretty",
   ],

@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Two cores: more workers only fight over them (and over bcrypt's threadpool).
+    // Two cores: more workers only fight over them (and over bcrypt's threads).
     maxWorkers: 2,
   },
 });

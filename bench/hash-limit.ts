@@ -13,7 +13,7 @@ export interface HashLimit {
 
 /** Times `samples` hashes one after another (the service's own function) and derives the limit. */
 export async function measureHashLimit(rounds: number, samples: number): Promise<HashLimit> {
-  await makeUnusablePassword(rounds); // warm: first call loads the addon and starts the threadpool
+  await makeUnusablePassword(rounds); // warm: the first call starts a worker thread and loads the addon
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
     const started = performance.now();

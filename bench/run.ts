@@ -234,7 +234,7 @@ function report(
   log(`\nwritten: ${file}`);
 }
 
-/** JIT, connection pools and the bcrypt threadpool warmed on both designs before anything is measured. */
+/** JIT, connection pools and the bcrypt threads warmed on both designs before anything is measured. */
 async function warm(server: BenchServer, poolSize: number): Promise<void> {
   const client = new WebhookClient(server.url, TEST_SECRET, 8);
   const users = cycle(UPDATE_POOL, poolSize);

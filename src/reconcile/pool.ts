@@ -1,6 +1,6 @@
 /**
  * Runs `work` over `items` with at most `limit` at a time. The first failure stops new work and is thrown once
- * the running ones end. Parallel work lets bcrypt (on libuv's threads) and PostgreSQL overlap.
+ * the running ones end. Parallel work lets bcrypt (on its worker threads) and PostgreSQL overlap.
  */
 export async function forEachLimited<T>(
   items: readonly T[],
