@@ -3,7 +3,7 @@ import { SyncError } from "../errors";
 import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
 import { usernameCandidates } from "../sync/username";
 import type { Plan } from "../sync/user-state";
-import type { PrismaClient } from "../generated/prisma/client";
+import { Prisma, type PrismaClient } from "../generated/prisma/client";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace";
 import { classifyDbError } from "./errors";
 
@@ -148,14 +148,23 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
     },
 
     async updateUser(userId, change) {
-      const profile = {
-        ...(change.displayName !== undefined && { displayName: change.displayName }),
-        ...(change.avatar !== undefined && { avatar: change.avatar }),
-        ...(change.plan !== undefined && { plan: change.plan }),
-      };
-      if (change.email !== undefined)
-        await tx.user.update({ where: { id: userId }, data: { email: change.email } });
-      if (Object.keys(profile).length > 0) await tx.profile.update({ where: { userId }, data: profile });
+      // One raw statement for both tables: Prisma's model updates cost a statement each and a query plan.
+      const profile = [
+        change.displayName !== undefined && Prisma.sql`display_name = ${change.displayName}`,
+        change.avatar !== undefined && Prisma.sql`avatar = ${change.avatar}`,
+        change.plan !== undefined && Prisma.sql`plan = ${change.plan}::"Plan"`,
+      ].filter((set) => set !== false);
+      const updateUser =
+        change.email !== undefined
+          ? Prisma.sql`UPDATE users SET email = ${change.email}, updated_at = now() WHERE id = ${userId}`
+          : null;
+      const updateProfile =
+        profile.length > 0
+          ? Prisma.sql`UPDATE profiles SET ${Prisma.join(profile)}, updated_at = now() WHERE user_id = ${userId}`
+          : null;
+      if (updateUser && updateProfile) await tx.$executeRaw`WITH u AS (${updateUser}) ${updateProfile}`;
+      else if (updateUser) await tx.$executeRaw(updateUser);
+      else if (updateProfile) await tx.$executeRaw(updateProfile);
     },
 
     async deleteUser(userId) {
