@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SyncError } from "../errors";
 import type { DeliveryRecord, EventOutcome, SyncStore, SyncTransaction, UserPresence } from "../sync/store";
@@ -133,18 +134,15 @@ function transactionOver(tx: TransactionClient): SyncTransaction {
       // Creators of the same base name queue here instead of racing for the same candidate.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_USERNAME}::int4, hashtext(${usernameBase}))`;
       const username = await firstFreeUsername(tx, usernameBase);
-      // Two inserts returning only the id: a nested create reads the whole user back, a third statement.
-      await tx.user.create({ data: { id: user.id, email: user.email, password }, select: { id: true } });
-      await tx.profile.create({
-        data: {
-          userId: user.id,
-          username,
-          displayName: user.displayName,
-          avatar: user.avatar,
-          plan: user.plan ?? "FREE",
-        },
-        select: { id: true },
-      });
+      // One raw statement for both rows: Prisma's model creates cost a statement each and a query plan.
+      // The profile's foreign key is checked at the end of the statement, when the user row is there.
+      await tx.$executeRaw`
+        WITH new_user AS (
+          INSERT INTO users (id, email, password, updated_at) VALUES (${user.id}, ${user.email}, ${password}, now())
+        )
+        INSERT INTO profiles (id, user_id, username, display_name, avatar, plan, updated_at)
+        VALUES (${randomUUID()}, ${user.id}, ${username}, ${user.displayName}, ${user.avatar},
+                ${user.plan ?? "FREE"}::"Plan", now())`;
     },
 
     async updateUser(userId, change) {
