@@ -14,9 +14,9 @@ let pool: Piscina<number, string> | undefined;
 export function makeUnusablePassword(rounds: number): Promise<string> {
   pool ??= new Piscina({
     filename: new URL("./hash-worker.cjs", import.meta.url).href,
-    minThreads: 0,
+    // Kept once started: starting threads in the middle of a burst costs the event loop a stall.
+    minThreads: availableParallelism(),
     maxThreads: availableParallelism(),
-    idleTimeout: 60_000,
     niceIncrement: 19,
   });
   return pool.run(rounds);
