@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import {
   createEmulator,
   randomPerson,
@@ -9,11 +10,33 @@ import { createSyncStore } from "../../src/db/sync-store";
 import { reconcile, type ReconcileOptions, type ReconcileSummary } from "../../src/reconcile";
 import { createStackApiClient, type StackApiClient } from "../../src/stack/api";
 import { placeholderEmail, planOf } from "../../src/sync/user-state";
-import type { TestDatabase } from "../support/databases";
+import { openTestDatabase, type DatabaseKind, type TestDatabase } from "../support/databases";
 import { TEST_SYNC_OPTIONS } from "../support/harness";
 
 export const PROJECT_ID = "4f1d3c2b-aaaa-4bbb-8ccc-ddddeeeeffff";
 export const SERVER_KEY = "ssk_reconcile_tests";
+
+/** One suite's database and emulator, opened once and emptied before each test. */
+export function useReconcileSetup(kind: DatabaseKind): {
+  test: TestDatabase;
+  emulator: Emulator;
+  api: StackApiClient;
+} {
+  const ctx = {} as { test: TestDatabase; emulator: Emulator; api: StackApiClient };
+  beforeAll(async () => {
+    ctx.test = await openTestDatabase(kind);
+    Object.assign(ctx, await startEmulator());
+  });
+  afterAll(async () => {
+    await ctx.emulator.stop();
+    await ctx.test.close();
+  });
+  beforeEach(async () => {
+    await ctx.test.reset();
+    clearEmulator(ctx.emulator);
+  });
+  return ctx;
+}
 
 /** A started emulator and a client of its API. */
 export async function startEmulator(): Promise<{ emulator: Emulator; api: StackApiClient }> {
